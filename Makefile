@@ -1,0 +1,38 @@
+# The SCO statements dataset. `make` sets up .venv and builds the dataset; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := all
+.PHONY: all help build test validate score clean
+
+all: build ## set up the environment and build the dataset into build/
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with the pinned dependencies
+
+build/SHA256SUMS: $(STAMP) $(wildcard raw/*) $(wildcard reference/*) $(wildcard schemas/*) $(wildcard pipeline/*.py)
+	$(PY) -m pipeline build --raw raw --out build
+
+build: build/SHA256SUMS ## build the dataset (skipped when nothing changed)
+
+validate: $(STAMP) ## re-validate the built folder
+	$(PY) -m pipeline validate --out build
+
+test: $(STAMP) ## run the test suite
+	$(PY) -m pytest
+
+score: $(STAMP) ## score extraction on the shared corpus (seed and development texts)
+	../shared/tools/score-corpus.sh
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build dist

@@ -1,0 +1,91 @@
+"""Command line: `python -m pipeline build|validate`. Problems are rendered here, once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+MAX_SHOWN = 50
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the command, print problems one per line, return the exit code."""
+    from pipeline.paths import BUILD_DIR, RAW_DIR
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Build and check the SCO statements dataset.",
+        epilog="Exit codes: 0 success, 1 invalid input or output, 2 usage error.\n"
+               "Example: python -m pipeline build --raw raw --out build",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print every warning")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = sub.add_parser("build", help="build the dataset from a folder of texts",
+                       description="Build every table from the .txt sources in --raw into --out.",
+                       epilog="Example: python -m pipeline build --raw raw --out build",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of UTF-8 .txt sources (default: raw/)")
+    b.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder (default: build/)")
+    v = sub.add_parser("validate", help="re-validate a built folder",
+                       description="Check a built folder: checksums, schemas, keys, spans, frictionless, DuckDB.",
+                       epilog="Example: python -m pipeline validate --out build",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("--out", type=Path, default=BUILD_DIR, help="built folder to check (default: build/)")
+    for p in (b, v):
+        p.add_argument("--debug", action="store_true", help="show tracebacks", default=argparse.SUPPRESS)
+        p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
+        p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as err:  # the CLI boundary: one line, no traceback unless --debug
+        from pipeline.errors import PipelineError
+
+        if args.debug:
+            raise
+        if isinstance(err, PipelineError):
+            _print_issues(err.issues, f"{args.command} failed at {err.stage}")
+            return EXIT_INVALID
+        print(f"error: {type(err).__name__}: {err} (run with --debug for a traceback)", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _run(args) -> int:
+    if args.command == "build":
+        from pipeline.build import build
+
+        result = build(args.raw, args.out)
+        if not args.quiet:
+            counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
+            print(f"built {result.out_dir}: {counts}")
+            shown = result.warnings if args.verbose else result.warnings[:10]
+            for w in shown:
+                print(f"warning: {w.render()}", file=sys.stderr)
+            if len(shown) < len(result.warnings):
+                print(f"warning: ... and {len(result.warnings) - len(shown)} more (see report.json, or -v)",
+                      file=sys.stderr)
+        return EXIT_OK
+    from pipeline.reference import load_reference
+    from pipeline.validate import validate_folder
+
+    issues = validate_folder(args.out, set(load_reference().rules))
+    if issues:
+        _print_issues(issues, f"{args.out} is invalid")
+        return EXIT_INVALID
+    if not args.quiet:
+        print(f"{args.out}: valid")
+    return EXIT_OK
+
+
+def _print_issues(issues, headline: str) -> None:
+    print(f"error: {headline}: {len(issues)} problem(s)", file=sys.stderr)
+    for issue in issues[:MAX_SHOWN]:
+        print(f"  {issue.render()}", file=sys.stderr)
+    if len(issues) > MAX_SHOWN:
+        print(f"  ... and {len(issues) - MAX_SHOWN} more", file=sys.stderr)

@@ -1,0 +1,820 @@
+"""Extract: find mentions of meetings, documents, statements, signatories and theme terms in one source.
+
+Reads the text in order and keeps a small discourse context (the meeting and document last
+spoken of), so that a quotation after "the Council made the following statement:" is tied to
+that meeting. Every value carries the span it was read from, its basis and the rule that
+produced it. The words it looks for come from reference/lexicon.yaml and reference/themes.yaml;
+this module holds only the grammar.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pipeline.errors import Issue
+from pipeline.ingest import SourceText, split_sentences
+from pipeline.reference import Reference, fold_name
+
+
+# --- what extraction produces ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Val:
+    """A value with the span it rests on, its basis (stated, inferred, reference) and its rule."""
+
+    value: object
+    start: int
+    end: int
+    basis: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date or date range as written; parts the text leaves out are None."""
+
+    start: int
+    end: int
+    year: int | None
+    month: int | None
+    day: int | None
+    end_year: int | None
+    end_month: int | None
+    end_day: int | None
+
+    @property
+    def precision(self) -> str:
+        """day, month or year: the finest part the text gives."""
+        return "day" if self.day else "month" if self.month else "year"
+
+
+@dataclass
+class MeetingMention:
+    """A meeting spoken of in one sentence (or implied by a document named after a city)."""
+
+    key: tuple[str, int]
+    sentence: tuple[int, int]
+    body: Val | None = None
+    ordinal: Val | None = None
+    city: Val | None = None
+    country_code: Val | None = None
+    date: DateMention | None = None
+    year: Val | None = None
+    is_virtual: Val | None = None
+    implied: bool = False
+
+
+@dataclass
+class Signatory:
+    """A state named as signing or founding a document."""
+
+    country_code: str
+    name: str
+    role: str
+    start: int
+    end: int
+    basis: str
+    rule: str
+
+
+@dataclass
+class DocumentMention:
+    """A document spoken of: by title, by a quoted title, or generically ("a joint communiqué")."""
+
+    key: tuple[str, int]
+    sentence: tuple[int, int]
+    title: Val
+    doc_type: Val
+    status: Val
+    date: Val | None = None
+    year: Val | None = None
+    meeting: tuple[str, int] | None = None
+    meeting_rule: str | None = None
+    antecedent: tuple[str, int] | None = None
+    signatories: list[Signatory] = field(default_factory=list)
+
+
+@dataclass
+class StatementMention:
+    """A quotation or a paraphrase, with its context links and theme hits."""
+
+    source_id: str
+    start: int
+    end: int
+    kind: str
+    rule: str
+    is_truncated: bool
+    speaker: Val | None = None
+    meeting: tuple[str, int] | None = None
+    document: tuple[str, int] | None = None
+    link_rule: str | None = None
+    themes: dict[str, list[Val]] = field(default_factory=dict)
+
+
+@dataclass
+class Extraction:
+    """Everything found in one source."""
+
+    source: SourceText
+    meetings: list[MeetingMention]
+    documents: list[DocumentMention]
+    statements: list[StatementMention]
+    sentences: list[tuple[int, int]]
+    warnings: list[Issue]
+
+
+def extract(source: SourceText, ref: Reference) -> Extraction:
+    """Find every mention in one source; a pure function of the text and the reference data."""
+    return _Reader(source, ref).read()
+
+
+# --- the grammar, compiled from the lexicon ---------------------------------------------------
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH = r"(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DASH = r"\s*(?:-|–|—|to|and)\s*"
+_YEAR = r"((?:19|20)\d{2})\b"
+DATE_PATTERNS = [  # most specific first; each yields (y, m, d, y2, m2, d2) group names
+    re.compile(rf"\b{_DAY}\s+(?P<m>{_MONTH}){_DASH}{_DAY}\s+(?P<m2>{_MONTH}),?\s*(?:{_YEAR})?"),
+    re.compile(rf"\b(?P<m>{_MONTH})\s+{_DAY}{_DASH}(?P<m2>{_MONTH})\s+{_DAY},?\s*(?:{_YEAR})?"),
+    re.compile(rf"\b{_DAY}(?:{_DASH}{_DAY})?\s+(?P<m>{_MONTH})(?:,?\s*{_YEAR})?"),
+    re.compile(rf"\b(?P<m>{_MONTH})\s+{_DAY}(?:{_DASH}{_DAY})?(?!\d)(?:,?\s*{_YEAR})?"),
+    re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_YEAR}"),
+    re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"),
+    re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_YEAR}"),
+    re.compile(rf"\b{_YEAR}\s+(?:summit|meeting|session)\b"),
+]
+DATE_LAYOUT = [  # which numbered groups are (d1, d2, y) for each pattern
+    ("d", "d2", "y"), ("d", "d2", "y"), ("d", "d2", "y"), ("d", "d2", "y"), (None, None, "y"),
+    (None, None, None), (None, None, "y"), (None, None, "y"),
+]
+WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
+
+
+def _alternation(items) -> str:
+    return "(?:" + "|".join(sorted(items, key=len, reverse=True)) + ")"
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(ref: Reference) -> dict:
+    lx = ref.lexicon
+    body_patterns = []
+    for body, pats in lx["bodies"].items():
+        for p in pats:
+            body_patterns.append((re.compile(rf"\b{p}\b", re.I), body, p.startswith("council") or "summit" in p))
+    ordinal_words = {k.lower(): v for k, v in lx["ordinal_words"].items()}
+    ord_alt = r"(?:(\d{1,2})(?:st|nd|rd|th)|(" + _alternation(re.escape(w) for w in ordinal_words) + r"))"
+    fillers = _alternation(lx["ordinal_fillers"])
+    nouns = _alternation(lx["meeting_nouns"])
+    doc_kw = [(re.compile(rf"\b{d['keyword']}s?\b", re.I), d) for d in lx["document_types"]]
+    city_names = sorted(ref.cities, key=len, reverse=True)
+    return {
+        "bodies": body_patterns,
+        "meeting_noun": re.compile(rf"\b{nouns}s?\b", re.I),
+        "meeting_verb": re.compile(rf"\b{_alternation(lx['meeting_verbs'])}\b", re.I),
+        "virtual": re.compile(rf"\b{_alternation(lx['virtual_cues'])}\b", re.I),
+        "ordinal": re.compile(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", re.I),
+        "ordinal_words": ordinal_words,
+        "anniversary": re.compile(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{_alternation(lx['anniversary_of'])}\b", re.I),
+        "city": re.compile(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", re.I),
+        "in_place": re.compile(r"\b(?:in|at)\s+(?:the\s+(?:city|capital)\s+of\s+)?$", re.I),
+        "unknown_place": re.compile(
+            rf"\b(?:{_alternation(lx['meeting_verbs'])}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
+            r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})"),
+        "doc_types": doc_kw,
+        "connectors": set(lx["title_connectors"]),
+        "determiners": set(lx["title_determiners"]),
+        "status": [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()],
+        "quote_pairs": lx["quote_pairs"],
+        "naming_cue": re.compile(rf"\b{_alternation(lx['naming_cues'])}\s*[,:]?\s*$", re.I),
+        "quote_intro": re.compile(rf"\b{_alternation(lx['quote_intro_verbs'])}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$", re.I),
+        "min_words": int(lx["min_statement_words"]),
+        "actor": re.compile(
+            rf"\b(?P<actor>{_alternation(lx['paraphrase_actors'])})\s+(?:{_alternation(lx['adverbs'])}\s+){{0,3}}"
+            rf"(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
+        "verb_after_doc": re.compile(
+            rf"^\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
+        "lead_in": re.compile(rf"(?:{_alternation(re.escape(c) for c in lx['lead_in_cues'])})", re.I),
+        "definition": re.compile(rf"^\s*[»”\"’']?\s*(?:{_alternation(lx['definition_cues'])})\b", re.I),
+        "signatory_cues": [(re.compile(rf"\b{_alternation(v)}\s+", re.I), role)
+                           for role, v in lx["signatory_cues"].items()],
+        "themes": [(t, re.compile(r"\b(" + _alternation(re.escape(term) for term in t.terms) + r")(?:s|es)?\b", re.I))
+                   for t in ref.themes],
+    }
+
+
+# --- the reader ----------------------------------------------------------------------------
+
+@dataclass
+class _Quote:
+    open: int          # offset of the opening mark
+    start: int         # first character inside the marks
+    end: int           # one past the last character inside
+    close: int         # one past the closing mark (== end when unclosed)
+    closed: bool
+    block: bool        # opens its paragraph
+    kind: str = "term"  # statement, title or term
+    paragraph: int = 0
+
+
+class _Reader:
+    """Reads one source front to back, keeping the discourse context."""
+
+    def __init__(self, source: SourceText, ref: Reference):
+        self.src = source
+        self.text = source.text
+        self.ref = ref
+        self.g = _grammar(ref)
+        self.meetings: list[MeetingMention] = []
+        self.documents: list[DocumentMention] = []
+        self.statements: list[StatementMention] = []
+        self.warnings: list[Issue] = []
+        self.sentences: list[tuple[int, int]] = []
+        # discourse context
+        self.meeting: MeetingMention | None = None
+        self.meeting_para = -1
+        self.document: DocumentMention | None = None
+        self.document_para = -1
+        self.last_sentence: dict | None = None
+        self.pending_founders: list[Signatory] = []
+
+    # -- entry point
+    def read(self) -> Extraction:
+        quotes = self._find_quotes()
+        masked = self._mask(quotes)
+        quotes_by_para: dict[int, list[_Quote]] = {}
+        for q in quotes:
+            quotes_by_para.setdefault(q.paragraph, []).append(q)
+        for pi, (pstart, pend) in enumerate(self.src.paragraphs):
+            self.pending_founders = []
+            para_quotes = quotes_by_para.get(pi, [])
+            for sstart, send in split_sentences(masked, pstart, pend):
+                self.sentences.append((sstart, send))
+                in_sentence = [q for q in para_quotes if sstart <= q.open < send]
+                self._read_sentence(pi, sstart, send, masked, in_sentence)
+        return Extraction(self.src, self.meetings, self.documents, self.statements, self.sentences, self.warnings)
+
+    # -- quotation marks
+    def _find_quotes(self) -> list[_Quote]:
+        text = self.text
+        pairs = self.g["quote_pairs"]
+        paras = self.src.paragraphs
+        quotes: list[_Quote] = []
+        i = 0
+        pi = 0
+        n = len(text)
+        while i < n:
+            ch = text[i]
+            while pi < len(paras) - 1 and i >= paras[pi][1]:
+                pi += 1
+            if ch in pairs and self._opens(i):
+                q = self._close_quote(i, pi, pairs[ch])
+                quotes.append(q)
+                i = max(q.close, i + 1)
+                continue
+            i += 1
+        for q in quotes:
+            self._classify(q, quotes)
+        return quotes
+
+    def _opens(self, i: int) -> bool:
+        text = self.text
+        nxt = text[i + 1] if i + 1 < len(text) else " "
+        if nxt.isspace():
+            return False
+        if text[i] in "\"'":
+            prev = text[i - 1] if i > 0 else " "
+            return prev.isspace() or prev in "([{—–-:,;"
+        return True
+
+    def _close_quote(self, i: int, pi: int, closers: list[str]) -> _Quote:
+        text = self.text
+        paras = self.src.paragraphs
+        opener = text[i]
+        block = text[paras[pi][0]:i].strip() == "" if pi < len(paras) else False
+        j = i + 1
+        para = pi
+        while True:
+            pend = paras[para][1] if para < len(paras) else len(text)
+            k = j
+            while k < pend:
+                c = text[k]
+                if c in closers and (c not in "\"'" or k + 1 >= len(text) or not text[k + 1].isalnum()):
+                    if c == opener and c not in "\"'" and c not in closers:
+                        k += 1
+                        continue
+                    return _Quote(i, i + 1, k, k + 1, True, block, paragraph=pi)
+                k += 1
+            # unclosed in this paragraph: a quotation continues only when the next paragraph opens with the same mark
+            if para + 1 < len(paras) and text[paras[para + 1][0]] == opener:
+                para += 1
+                j = paras[para][0] + 1
+                continue
+            end = pend
+            while end > i + 1 and text[end - 1].isspace():
+                end -= 1
+            return _Quote(i, i + 1, end, end, False, block, paragraph=pi)
+
+    def _classify(self, q: _Quote, quotes: list[_Quote]) -> None:
+        inner = self.text[q.start:q.end]
+        words = len(re.findall(r"\w+", inner))
+        sent_start = self.text.rfind("\n", 0, q.open) + 1
+        before = self.text[max(sent_start, q.open - 60):q.open]
+        title_like = self._starts_with_doc_keyword(inner)
+        if self.g["naming_cue"].search(before):
+            q.kind = "title" if title_like or re.search(r"\bdocument\s*,?\s*$", before, re.I) else "term"
+        elif words < self.g["min_words"]:
+            q.kind = "term"
+        elif q.block or self.g["quote_intro"].search(before):
+            q.kind = "statement"
+        elif title_like:
+            q.kind = "title"
+        elif _mostly_capitalised(inner):
+            q.kind = "term"
+        else:
+            q.kind = "statement"
+
+    def _starts_with_doc_keyword(self, inner: str) -> bool:
+        head = " ".join(inner.split()[:6])
+        return any(p.search(head) for p, _ in self.g["doc_types"])
+
+    def _mask(self, quotes: list[_Quote]) -> str:
+        chars = list(self.text)
+        for q in quotes:
+            for k in range(q.start, q.end):
+                if not chars[k].isspace():
+                    chars[k] = "x"
+        return "".join(chars)
+
+    # -- one sentence
+    def _read_sentence(self, pi: int, s: int, e: int, masked: str, quotes: list[_Quote]) -> None:
+        sent = masked[s:e]
+        new_meeting = self._meeting_mention(pi, s, e, sent)
+        docs = self._document_mentions(pi, s, e, sent, quotes, new_meeting)
+        self._signatories(pi, s, e, sent, docs)
+        statement_quotes = [q for q in quotes if q.kind == "statement"]
+        lead_in = bool(re.search(r":\s*$", sent.rstrip("x”»\"“«' ")) or self.g["lead_in"].search(sent))
+        info = {"start": s, "end": e, "para": pi, "docs": docs, "lead_in": lead_in,
+                "speaker": self._speaker(s, sent), "defined": self._defined_term(s, e, quotes)}
+        for q in statement_quotes:
+            if q.block and q.open == s:
+                self._quote_statement(q, self.last_sentence, pi)
+            else:
+                before = {**info, "end": q.open, "docs": [d for d in docs if d.title.start < q.open],
+                          "speaker": self._speaker(s, masked[s:q.open]), "lead_in": True}
+                self._quote_statement(q, before, pi)
+        if not statement_quotes and not lead_in:
+            self._paraphrase(s, e, sent, docs)
+        if not (statement_quotes and statement_quotes[0].block and statement_quotes[0].open == s):
+            self.last_sentence = info
+
+    # -- meetings
+    def _meeting_mention(self, pi: int, s: int, e: int, sent: str) -> MeetingMention | None:
+        g = self.g
+        body = self._body(s, sent)
+        noun = g["meeting_noun"].search(sent)
+        verb = g["meeting_verb"].search(sent)
+        city, country = self._place(s, sent)
+        if not (noun or (body and verb) or (body and city)):
+            return None
+        ordinal = self._ordinal(s, sent)
+        date = self._first_date(s, sent)
+        virtual = g["virtual"].search(sent)
+        council = body is not None and body[2]
+        if not (city or country or date or ordinal or council or virtual):
+            return None  # "adopted at the meeting": the meeting already in context
+        m = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=(s, e))
+        if body:
+            m.body = Val(body[0], body[1][0], body[1][1], "stated", "body_from_council_name")
+        if ordinal:
+            m.ordinal = ordinal
+        if city:
+            m.city = city
+        if country:
+            m.country_code = country
+        if date:
+            m.date = date
+            if date.year:
+                m.year = Val(date.year, date.start, date.end, "stated", "date_in_meeting_sentence")
+        if virtual:
+            m.is_virtual = Val(True, s + virtual.start(), s + virtual.end(), "stated", "virtual_cue")
+        if m.year is None:
+            m.year = self._anniversary_year(s, sent)
+        self.meetings.append(m)
+        self.meeting, self.meeting_para = m, pi
+        self.document = None
+        return m
+
+    def _body(self, s: int, sent: str):
+        best = None
+        for pattern, body, council in self.g["bodies"]:
+            for mt in pattern.finditer(sent):
+                cand = (mt.start(), -(mt.end() - mt.start()))
+                if best is None or cand < best[0]:
+                    best = (cand, body, (s + mt.start(), s + mt.end()), council)
+                break
+        return None if best is None else (best[1], best[2], best[3])
+
+    def _ordinal(self, s: int, sent: str) -> Val | None:
+        mt = self.g["ordinal"].search(sent)
+        if not mt:
+            return None
+        n = int(mt.group(1)) if mt.group(1) else self.g["ordinal_words"][mt.group(2).lower()]
+        return Val(n, s + mt.start(), s + mt.start() + len(mt.group(1) or mt.group(2)) + (2 if mt.group(1) else 0),
+                   "stated", "ordinal_before_meeting_noun")
+
+    def _anniversary_year(self, s: int, sent: str) -> Val | None:
+        mt = self.g["anniversary"].search(sent)
+        if not mt:
+            return None
+        n = int(mt.group(1)) if mt.group(1) else self.g["ordinal_words"][mt.group(2).lower()]
+        return Val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), "inferred", "anniversary_year")
+
+    def _place(self, s: int, sent: str) -> tuple[Val | None, Val | None]:
+        for mt in self.g["city"].finditer(sent):
+            if not mt.group(0)[0].isupper():
+                continue
+            if self.g["in_place"].search(sent[max(0, mt.start() - 25):mt.start()]):
+                canonical, code = self.ref.cities[fold_name(mt.group(0))]
+                a, b = s + mt.start(), s + mt.end()
+                return (Val(canonical, a, b, "stated", "city_after_in"),
+                        Val(code, a, b, "reference", "country_of_city_gazetteer"))
+        mt = self.g["unknown_place"].search(sent)
+        if mt:
+            name = mt.group(1)
+            a, b = s + mt.start(1), s + mt.end(1)
+            if fold_name(name).split()[0] in MONTHS:
+                return None, None
+            code = self.ref.states.get(fold_name(name))
+            if code:
+                return None, Val(code, a, b, "stated", "country_after_in")
+            self.warnings.append(Issue(f"{self.src.path}:{self.src.line_of(a)}", "unknown_city",
+                                       "place not in the gazetteer (reference/cities.csv); kept as written, country unknown",
+                                       value=name))
+            return Val(name, a, b, "stated", "place_after_meeting_verb"), None
+        return None, None
+
+    # -- dates
+    def _dates(self, s: int, sent: str) -> list[DateMention]:
+        taken: list[tuple[int, int]] = []
+        found = []
+        for pattern, layout in zip(DATE_PATTERNS, DATE_LAYOUT):
+            for mt in pattern.finditer(sent):
+                if any(mt.start() < b and a < mt.end() for a, b in taken):
+                    continue
+                dm = self._date_from_match(s, mt, layout)
+                taken.append((mt.start(), mt.end()))
+                if dm is not None:
+                    found.append(dm)
+        return sorted(found, key=lambda d: d.start)
+
+    def _first_date(self, s: int, sent: str) -> DateMention | None:
+        dates = self._dates(s, sent)
+        return dates[0] if dates else None
+
+    def _date_from_match(self, s: int, mt: re.Match, layout) -> DateMention | None:
+        groups = [g for g in mt.groups()]
+        gd = mt.groupdict()
+        numbers = [g for i, g in enumerate(groups) if g is not None and g.isdigit()]
+        month = MONTHS[gd["m"].rstrip(".").lower()] if gd.get("m") else None
+        month2 = MONTHS[gd["m2"].rstrip(".").lower()] if gd.get("m2") else None
+        year = next((int(x) for x in numbers if len(x) == 4), None)
+        days = [int(x) for x in numbers if len(x) <= 2]
+        day = days[0] if days and layout[0] else None
+        day2 = days[1] if len(days) > 1 and layout[1] else None
+        dm = DateMention(s + mt.start(), s + mt.end(), year, month, day,
+                         year, month2 or month if day2 else None, day2)
+        for y, m, d in ((year or 2000, month, day), (year or 2000, month2 or month, day2)):
+            if m and d:
+                try:
+                    dt.date(y, m, d)
+                except ValueError:
+                    self.warnings.append(Issue(f"{self.src.path}:{self.src.line_of(s + mt.start())}", "impossible_date",
+                                               "date does not exist; left out of the tables", value=mt.group(0)))
+                    return None
+        return dm
+
+    # -- documents
+    def _document_mentions(self, pi, s, e, sent, quotes, meeting) -> list[DocumentMention]:
+        docs: list[DocumentMention] = []
+        taken: list[tuple[int, int]] = []
+        for q in quotes:
+            if q.kind == "title":
+                title = self.text[q.start:q.end].strip().rstrip(",.;:").strip()
+                a = q.start + (len(self.text[q.start:q.end]) - len(self.text[q.start:q.end].lstrip()))
+                dtype = self._doc_type_of(title)
+                docs.append(self._new_document(pi, s, e, sent, Val(title, a, a + len(title), "stated", "quoted_title"),
+                                               dtype, meeting, named=True))
+                taken.append((q.open, q.close))
+        for pattern, spec in self.g["doc_types"]:
+            for mt in pattern.finditer(sent):
+                a, b = s + mt.start(), s + mt.end()
+                if any(a < y and x < b for x, y in taken):
+                    continue
+                doc = self._document_at(pi, s, e, sent, mt, spec, meeting)
+                if doc is not None:
+                    taken.append((doc.title.start, doc.title.end) if doc.antecedent is None else (a, b))
+                    docs.append(doc)
+        docs.sort(key=lambda d: d.title.start)
+        return docs
+
+    def _doc_type_of(self, title: str) -> Val:
+        best = None
+        for pattern, spec in self.g["doc_types"]:
+            mt = pattern.search(title)
+            if mt and (best is None or mt.start() < best[0]):
+                best = (mt.start(), spec["doc_type"])
+        return best[1] if best else "other"
+
+    def _document_at(self, pi, s, e, sent, mt, spec, meeting) -> DocumentMention | None:
+        keyword = mt.group(0)
+        capital = keyword[0].isupper()
+        words_before = sent[:mt.start()].split()
+        prev = words_before[-1].lower().strip(",") if words_before else ""
+        prefix_start = self._title_prefix(sent, mt.start())
+        suffix_end = self._title_suffix(sent, mt.end())
+        named = capital and (prefix_start < mt.start() or suffix_end > mt.end())
+        if not named and not spec.get("generic"):
+            return None
+        a = s + prefix_start
+        b = s + suffix_end
+        if not named:
+            if prev in ("this", "that", "the", "said", "its") or (capital and prev not in ("a", "an")):
+                antecedent = next((d for d in reversed(self.documents) if d.doc_type.value == spec["doc_type"]), None)
+                if antecedent is not None:
+                    ref_doc = DocumentMention(
+                        key=(self.src.source_id, len(self.documents)), sentence=(s, e),
+                        title=Val(antecedent.title.value, s + mt.start(), s + mt.end(), "inferred", "anaphora_same_type"),
+                        doc_type=antecedent.doc_type, status=self._status(s, sent, mt.start(), mt.end()),
+                        antecedent=antecedent.key)
+                    self.documents.append(ref_doc)
+                    self.document, self.document_para = antecedent, pi
+                    return ref_doc
+            if self.meeting is None and meeting is None:
+                return None  # a generic mention with no meeting in view names nothing we can identify
+        title = self.text[a:b]
+        return self._new_document(pi, s, e, sent, Val(" ".join(title.split()), a, b, "stated",
+                                                       "title_by_keyword" if named else "generic_mention"),
+                                  spec["doc_type"], meeting, named=named, kw=(s + mt.start(), s + mt.end()))
+
+    def _new_document(self, pi, s, e, sent, title: Val, doc_type: str, meeting, named: bool, kw=None) -> DocumentMention:
+        kw = kw or (title.start, title.end)
+        d = DocumentMention(key=(self.src.source_id, len(self.documents)), sentence=(s, e), title=title,
+                            doc_type=Val(doc_type, kw[0], kw[1], "stated", "doc_type_from_keyword"),
+                            status=self._status(s, sent, title.start - s, title.end - s))
+        # a date right after the title ("Declaration of June 16, 2009") or a day in the same sentence
+        rest = self.text[title.end:e]
+        ta, tb = max(title.start - s, 0), max(title.end - s, 0)
+        dates = self._dates(s, sent[:ta] + "x" * (tb - ta) + sent[tb:])
+        after = re.match(r"\s*(?:of|dated|on)\s+", rest)
+        own = next((x for x in dates if after and x.start == title.end + after.end()), None)
+        if own and own.day and own.year and not own.end_day:
+            d.date = Val(dt.date(own.year, own.month, own.day).isoformat(), own.start, own.end, "stated", "date_after_title")
+        else:
+            single = [x for x in dates if x.day and x.year and not x.end_day]
+            if single:
+                x = single[0]
+                d.date = Val(dt.date(x.year, x.month, x.day).isoformat(), x.start, x.end, "stated", "date_in_document_sentence")
+        if d.date:
+            d.year = Val(int(d.date.value[:4]), d.date.start, d.date.end, d.date.basis, d.date.rule)
+        else:
+            years = [x for x in dates if x.year]
+            if years:
+                d.year = Val(years[0].year, years[0].start, years[0].end, "stated", "year_in_document_sentence")
+            else:
+                d.year = self._anniversary_year(title.start, self.text[title.start:title.end])
+        self._link_document_meeting(d, pi, meeting)
+        self.documents.append(d)
+        self.document, self.document_para = d, pi
+        if self.pending_founders:
+            for sig in self.pending_founders:
+                d.signatories.append(Signatory(sig.country_code, sig.name, sig.role, sig.start, sig.end,
+                                               "inferred", "founders_to_next_document"))
+            self.pending_founders = []
+        return d
+
+    def _title_prefix(self, sent: str, kw_start: int) -> int:
+        start = kw_start
+        for mt in reversed(list(re.finditer(r"[A-Z][\w'’\-]*|[A-Z]{2,}", sent[:kw_start]))):
+            between = sent[mt.end():start]
+            if between.strip() != "" or "\n" in between:
+                break
+            if mt.group(0).lower() in self.g["determiners"]:
+                break
+            start = mt.start()
+        return start
+
+    def _title_suffix(self, sent: str, kw_end: int) -> int:
+        mt = re.match(r"\s+(of|on|for|between|against|to)\s+", sent[kw_end:])
+        if not mt:
+            return kw_end
+        rest = sent[kw_end + mt.end():]
+        first = rest.split()[0] if rest.split() else ""
+        if not first or first.rstrip(".,").lower() in MONTHS or first[0].isdigit() and not re.match(r"\d+(st|nd|rd|th)\b", first):
+            return kw_end
+        end = kw_end
+        pos = kw_end + mt.end()
+        last_good = None
+        tokens = list(WORD.finditer(sent, pos))
+        for i, tk in enumerate(tokens):
+            w = tk.group(0)
+            if w == ",":
+                nxt = tokens[i + 1].group(0) if i + 1 < len(tokens) else ""
+                if nxt[:1].isupper():
+                    continue
+                break
+            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$", w) or w.lower() in self.g["connectors"]:
+                if w.lower() not in self.g["connectors"]:
+                    last_good = tk.end()
+                if w.rstrip(".") != w:  # a word ending the sentence
+                    last_good = tk.end() - (len(w) - len(w.rstrip(".")))
+                    break
+                continue
+            break
+        if last_good is not None:
+            end = last_good
+        return end
+
+    def _status(self, s: int, sent: str, a: int, b: int) -> Val:
+        best = None
+        for pattern, status in self.g["status"]:
+            for mt in pattern.finditer(sent):
+                dist = min(abs(mt.start() - b), abs(a - mt.end()))
+                if best is None or dist < best[0]:
+                    best = (dist, status, mt)
+        if best is None:
+            return Val("mentioned", s + a, s + b, "stated", "status_default_mentioned")
+        return Val(best[1], s + best[2].start(), s + best[2].end(), "stated", "status_from_verb")
+
+    def _link_document_meeting(self, d: DocumentMention, pi: int, meeting: MeetingMention | None) -> None:
+        city = self._city_in_title(d)
+        if meeting is not None:
+            d.meeting, d.meeting_rule = meeting.key, "doc_meeting_same_sentence"
+        elif city is not None:
+            if self.meeting is not None and self.meeting_para == pi and self.meeting.city and self.meeting.city.value == city.value:
+                d.meeting, d.meeting_rule = self.meeting.key, "doc_meeting_in_context"
+            else:
+                implied = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=d.sentence,
+                                         city=Val(city.value, city.start, city.end, "inferred", "doc_named_after_city"),
+                                         implied=True)
+                implied.country_code = Val(self.ref.cities[fold_name(city.value)][1], city.start, city.end,
+                                           "reference", "country_of_city_gazetteer")
+                if d.year is not None:
+                    implied.year = Val(d.year.value, d.year.start, d.year.end, "inferred", "doc_named_after_city")
+                self.meetings.append(implied)
+                d.meeting, d.meeting_rule = implied.key, "doc_named_after_city"
+        elif self.meeting is not None and self.meeting_para == pi:
+            d.meeting, d.meeting_rule = self.meeting.key, "doc_meeting_in_context"
+        if d.meeting is not None:
+            self.meeting = self._meeting_by_key(d.meeting)
+            self.meeting_para = pi
+        elif self.meeting_para != pi:
+            self.meeting = None  # a document outside the meeting's paragraph starts a new topic
+
+    def _city_in_title(self, d: DocumentMention) -> Val | None:
+        title = self.text[d.title.start:d.title.end]
+        kw = d.doc_type.start - d.title.start
+        for mt in self.g["city"].finditer(title[:max(kw, 0)]):
+            if mt.group(0)[0].isupper():
+                canonical, _ = self.ref.cities[fold_name(mt.group(0))]
+                return Val(canonical, d.title.start + mt.start(), d.title.start + mt.end(), "stated", "city_in_title")
+        return None
+
+    def _meeting_by_key(self, key):
+        return next(m for m in self.meetings if m.key == key)
+
+    # -- signatories
+    def _signatories(self, pi, s, e, sent, docs: list[DocumentMention]) -> None:
+        for pattern, role in self.g["signatory_cues"]:
+            for mt in pattern.finditer(sent):
+                states = self._state_list(s, sent, mt.end())
+                if not states:
+                    continue
+                role_name = "signatory" if role == "signed" else "founder"
+                target = next((d for d in reversed(docs) if d.title.start - s < mt.start()), None) or (docs[0] if docs else None)
+                if target is not None:
+                    target = self._resolve_antecedent(target)
+                    for code, name, a, b in states:
+                        target.signatories.append(Signatory(code, name, role_name, a, b, "stated", "signatories_same_sentence"))
+                else:
+                    self.pending_founders.extend(
+                        Signatory(code, name, role_name, a, b, "stated", "signatories_same_sentence") for code, name, a, b in states)
+
+    def _resolve_antecedent(self, d: DocumentMention) -> DocumentMention:
+        while d.antecedent is not None:
+            d = next(x for x in self.documents if x.key == d.antecedent)
+        return d
+
+    def _state_list(self, s: int, sent: str, pos: int) -> list[tuple[str, str, int, int]]:
+        out = []
+        for mt in re.finditer(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)",
+                              sent[pos:]):
+            if mt.start() != (out[-1][3] - s - pos if out else 0):
+                break
+            name = mt.group(1)
+            code = self._state_code(name)
+            if code is None:
+                break
+            a = s + pos + mt.start(1)
+            out.append((code, name, a, a + len(name)))
+        return out
+
+    def _state_code(self, name: str) -> str | None:
+        code = self.ref.states.get(fold_name(name))
+        if code:
+            return code
+        import pycountry
+
+        try:
+            return pycountry.countries.lookup(name).alpha_3
+        except LookupError:
+            return None
+
+    # -- statements
+    def _speaker(self, s: int, sent: str) -> Val | None:
+        mt = self.g["actor"].search(sent)
+        if mt:
+            return Val(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+        return None
+
+    def _defined_term(self, s: int, e: int, quotes: list[_Quote]) -> Val | None:
+        for q in quotes:
+            if q.kind == "term" and self.g["definition"].match(self.text[q.end:e]):
+                return Val(self.text[q.start:q.end], q.start, q.end, "stated", "defined_term")
+        return None
+
+    def _quote_statement(self, q: _Quote, lead: dict | None, pi: int) -> None:
+        inner = self.text[q.start:q.end]
+        a = q.start + (len(inner) - len(inner.lstrip()))
+        b = q.end - (len(inner) - len(inner.rstrip()))
+        st = StatementMention(self.src.source_id, a, b, "quotation", "quotation_marks",
+                              is_truncated=("…" in inner or "..." in inner or not q.closed))
+        doc = None
+        if lead is not None:
+            if lead["docs"]:
+                doc, st.link_rule = self._resolve_antecedent(lead["docs"][-1]), "quote_document_in_lead_in"
+            elif lead["lead_in"] and self.document is not None and self.document_para == lead["para"]:
+                doc, st.link_rule = self.document, "quote_document_in_paragraph"
+            st.speaker = lead.get("speaker")
+        st.document = doc.key if doc else None
+        st.meeting = self.meeting.key if self.meeting else None
+        if st.link_rule is None and st.meeting:
+            st.link_rule = "quote_meeting_in_context"
+        self._themes(st)
+        if lead is not None and lead.get("defined"):
+            term = lead["defined"]
+            for theme, rx in self.g["themes"]:
+                hit = rx.search(term.value)
+                if hit and theme.theme_id not in st.themes:
+                    st.themes[theme.theme_id] = [Val(hit.group(0), term.start + hit.start(), term.start + hit.end(),
+                                                     "inferred", "theme_from_defined_term")]
+        self.statements.append(st)
+
+    def _paraphrase(self, s: int, e: int, sent: str, docs: list[DocumentMention]) -> None:
+        speaker = None
+        doc = None
+        mt = self.g["actor"].search(sent)
+        if mt:
+            speaker = Val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
+                          s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+        else:
+            for d in docs:
+                rest = self.text[d.title.end:e]
+                if d.date is not None and d.date.start >= d.title.end:
+                    rest = self.text[d.date.end:e]
+                if self.g["verb_after_doc"].match(rest):
+                    doc = self._resolve_antecedent(d)
+                    speaker = Val(d.title.value, d.title.start, d.title.end, "stated", "document_as_speaker")
+                    break
+        if speaker is None:
+            return
+        st = StatementMention(self.src.source_id, s, e, "paraphrase", "reported_speech", is_truncated=("…" in sent or "..." in sent),
+                              speaker=speaker)
+        st.document = doc.key if doc else None
+        st.meeting = self.meeting.key if self.meeting else None
+        st.link_rule = "paraphrase_document_as_speaker" if doc else ("paraphrase_meeting_in_context" if st.meeting else None)
+        self._themes(st)
+        self.statements.append(st)
+
+    def _themes(self, st: StatementMention) -> None:
+        text = self.text[st.start:st.end]
+        for theme, rx in self.g["themes"]:
+            hits = [Val(m.group(0), st.start + m.start(), st.start + m.end(), "stated", "theme_term_in_text")
+                    for m in rx.finditer(text)]
+            if hits:
+                st.themes[theme.theme_id] = hits
+
+
+def _mostly_capitalised(inner: str) -> bool:
+    words = re.findall(r"[A-Za-z][\w'’\-]*", inner)
+    if not words:
+        return True
+    caps = sum(1 for w in words if w[0].isupper())
+    return caps / len(words) >= 0.6

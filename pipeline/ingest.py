@@ -1,0 +1,192 @@
+"""Ingest: read the raw folder, check it against its manifest, decode, split paragraphs and sentences.
+
+The only stage that reads raw/. Offsets everywhere else index `SourceText.text`: the file's
+UTF-8 text with a leading byte-order mark dropped and CRLF/CR line ends made LF, so a file
+saved with Windows line ends parses exactly like a clean one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import Issue, PipelineError
+from pipeline.paths import MANIFEST_NAME
+
+MANIFEST_COLUMNS = ("source_id", "path", "title", "sha256", "license", "published_date")
+SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Sentence ends: terminal punctuation, optional closing quotes/brackets, whitespace, then a
+# capital, digit or opening quote. Abbreviations are excluded by ABBREVIATION below.
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”’')\]]*\s+(?=[A-Z0-9«“\"„‘'(])")
+ABBREVIATION = re.compile(r"(?:\b(?:St|Mr|Mrs|Ms|Dr|No|Nos|Art|para|e\.g|i\.e|etc|vs|cf|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Za-z])\.$")
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One decoded source with its paragraph and sentence spans."""
+
+    source_id: str
+    path: str
+    sha256: str
+    title: str | None
+    license: str | None
+    published_date: str | None
+    text: str
+    paragraphs: tuple[tuple[int, int], ...]
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        return self.text.count("\n", 0, offset) + 1
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The decoded sources of a raw folder and the warnings reading them raised."""
+
+    sources: tuple[SourceText, ...]
+    warnings: tuple[Issue, ...] = field(default=())
+
+
+def ingest(raw_dir: Path) -> Corpus:
+    """Read every source of a raw folder (manifest-listed, or every .txt), in source_id order."""
+    raw_dir = Path(raw_dir)
+    issues: list[Issue] = []
+    if not raw_dir.is_dir():
+        raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "raw folder does not exist")])
+    entries, warnings = _read_manifest(raw_dir, issues)
+    sources = []
+    for entry in entries:
+        source = _read_source(raw_dir, entry, issues)
+        if source is not None:
+            sources.append(source)
+    if issues:
+        raise PipelineError("ingest", issues)
+    return Corpus(tuple(sorted(sources, key=lambda s: s.source_id)), tuple(warnings))
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within text[start:end], trimmed of surrounding whitespace."""
+    spans = []
+    cursor = start
+    for m in SENTENCE_END.finditer(text, start, end):
+        if ABBREVIATION.search(text, max(start, m.start() - 6), m.start()):
+            continue
+        spans.append((cursor, m.start()))
+        cursor = m.end()
+    spans.append((cursor, end))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _read_manifest(raw_dir: Path, issues: list[Issue]) -> tuple[list[dict], list[Issue]]:
+    manifest = raw_dir / MANIFEST_NAME
+    if not manifest.exists():
+        entries = [{"source_id": p.stem, "path": p.name, "title": None, "sha256": None,
+                    "license": None, "published_date": None}
+                   for p in sorted(raw_dir.glob("*.txt"))]
+        warning = Issue(str(manifest), "manifest_missing",
+                        f"no manifest: {len(entries)} .txt file(s) read with default metadata")
+        if not entries:
+            issues.append(Issue(str(raw_dir), "no_sources", "no .txt sources and no manifest"))
+        return entries, [warning]
+    with open(manifest, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in ("source_id", "path") if c not in (reader.fieldnames or [])]
+        if missing:
+            issues.append(Issue(f"{manifest}:1", "manifest_columns", f"manifest lacks column(s) {', '.join(missing)}"))
+            return [], []
+        entries = []
+        seen = set()
+        for line, row in enumerate(reader, start=2):
+            entry = {c: (row.get(c) or "").strip() or None for c in MANIFEST_COLUMNS}
+            where = f"{manifest}:{line}"
+            if not entry["source_id"] or not SOURCE_ID.match(entry["source_id"]):
+                issues.append(Issue(where, "manifest_source_id", "source_id must be letters, digits, '_', '-' or '.'",
+                                    value=entry["source_id"]))
+                continue
+            if entry["source_id"] in seen:
+                issues.append(Issue(where, "manifest_duplicate_id", "source_id listed twice", value=entry["source_id"]))
+                continue
+            seen.add(entry["source_id"])
+            if entry["published_date"]:
+                try:
+                    dt.date.fromisoformat(entry["published_date"])
+                except ValueError:
+                    issues.append(Issue(where, "manifest_date", "published_date is not an ISO date (YYYY-MM-DD)",
+                                        value=entry["published_date"]))
+                    continue
+            entry["line"] = line
+            entries.append(entry)
+    return entries, []
+
+
+def _read_source(raw_dir: Path, entry: dict, issues: list[Issue]) -> SourceText | None:
+    where = f"{raw_dir / MANIFEST_NAME}:{entry['line']}" if "line" in entry else str(raw_dir / (entry["path"] or ""))
+    rel = entry["path"]
+    if not rel:
+        issues.append(Issue(where, "manifest_path", "path is empty"))
+        return None
+    path = (raw_dir / rel).resolve()
+    if not path.is_relative_to(raw_dir.resolve()):
+        issues.append(Issue(where, "path_outside_raw", "path points outside the raw folder", value=rel))
+        return None
+    if not path.is_file():
+        issues.append(Issue(where, "source_missing", "file named by the manifest does not exist", value=rel))
+        return None
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    shown = str(raw_dir / rel)
+    if entry.get("sha256") and entry["sha256"].lower() != digest:
+        issues.append(Issue(shown, "checksum_mismatch",
+                            f"sha256 is {digest}, the manifest says {entry['sha256']}: the file was changed"))
+        return None
+    text = _decode(data, shown, issues)
+    if text is None:
+        return None
+    paragraphs = tuple(_paragraphs(text))
+    return SourceText(entry["source_id"], Path(rel).as_posix(), digest, entry.get("title"),
+                      entry.get("license"), entry.get("published_date"), text, paragraphs)
+
+
+def _decode(data: bytes, where: str, issues: list[Issue]) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        issues.append(Issue(f"{where}:1", "not_utf8", "file is UTF-16 (byte-order mark); save it as UTF-8"))
+        return None
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        issues.append(Issue(f"{where}:{line}", "binary", "file contains NUL bytes: it is binary, not text"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        issues.append(Issue(f"{where}:{line}", "not_utf8",
+                            f"invalid UTF-8 byte 0x{data[err.start]:02x} at byte {err.start}; save the file as UTF-8"))
+        return None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        issues.append(Issue(f"{where}:1", "empty", "file is empty"))
+        return None
+    return text
+
+
+def _paragraphs(text: str):
+    cursor = 0
+    for m in PARAGRAPH_BREAK.finditer(text):
+        if text[cursor:m.start()].strip():
+            yield _trim(text, cursor, m.start())
+        cursor = m.end()
+    if text[cursor:].strip():
+        yield _trim(text, cursor, len(text))

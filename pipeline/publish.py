@@ -1,0 +1,190 @@
+"""Publish: write CSV, Parquet, DuckDB, texts, datapackage.json and SHA256SUMS, atomically.
+
+Everything is written to a temporary folder beside the target, checked there (frictionless
+on the CSV package, DuckDB constraints on load), and only then moved into place, so a failed
+build leaves the previous one exactly as it was. The only stage that writes the output folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.errors import Issue, PipelineError
+from pipeline.paths import DUCKDB_NAME
+from pipeline.schemas import Table, load_package, load_tables, to_arrow, to_datapackage, to_duckdb_ddl
+
+
+def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) -> Path:
+    """Write every output into out_dir, replacing what was there only if all checks pass."""
+    from pipeline.validate import frictionless_issues
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tables = load_tables()
+    try:
+        tmp.mkdir()
+        files: dict[str, tuple[int, str]] = {}
+        for name, table in tables.items():
+            files[f"csv/{name}.csv"] = _write(tmp / "csv" / f"{name}.csv", _csv_bytes(frames[name], table))
+            files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(frames[name], table))
+        for sid, text in sorted(texts.items()):
+            _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
+        package = to_datapackage(__version__, created_timestamp(), files=files)
+        _write(tmp / "datapackage.json", json_bytes(package))
+        _write(tmp / "report.json", json_bytes(report))
+        issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables)
+        issues += frictionless_issues(tmp)
+        if issues:
+            raise PipelineError("publish", issues)
+        _write_checksums(tmp)
+        _swap(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out_dir
+
+
+def created_timestamp() -> str:
+    """The package's creation time: SOURCE_DATE_EPOCH when set, else the date in schemas/package.yaml."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(load_package()["created"])
+
+
+def root_datapackage() -> dict:
+    """The repository's datapackage.json: the default build (build/), described from schemas/ alone."""
+    return to_datapackage(__version__, created_timestamp(), csv_dir="build/csv", parquet_dir="build/parquet")
+
+
+def json_bytes(obj) -> bytes:
+    """Stable JSON bytes: keys in reading order, indent 2, UTF-8, LF and a final newline."""
+    return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write(path: Path, data: bytes) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def _cell(value, ftype: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if ftype == "boolean":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _csv_bytes(frame, table: Table) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(table.columns)
+    types = [f.type for f in table.fields]
+    for row in frame.astype(object).itertuples(index=False, name=None):
+        writer.writerow([_cell(v, t) for v, t in zip(row, types)])
+    return buf.getvalue().encode("utf-8")
+
+
+def _arrow_table(frame, table: Table):
+    import pyarrow as pa
+
+    schema = to_arrow(table)
+    arrays = []
+    for f, field in zip(table.fields, schema):
+        values = [None if (v is None or v is pd.NA) else v for v in frame[f.name].astype(object)]
+        if f.type == "date":
+            values = [None if v is None else dt.date.fromisoformat(v) for v in values]
+        if pa.types.is_dictionary(field.type):
+            arrays.append(pa.array(values, type=pa.string()).dictionary_encode())
+        else:
+            arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _parquet_bytes(frame, table: Table) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(_arrow_table(frame, table), sink, compression="zstd", write_statistics=True,
+                   store_schema=True, use_dictionary=True)
+    return sink.getvalue().to_pybytes()
+
+
+def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table]) -> list[Issue]:
+    """Create every table with its constraints and bulk-load it; a constraint failure is an issue."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    issues = []
+    try:
+        for name, table in tables.items():
+            con.sql(to_duckdb_ddl(table))
+            con.sql(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}'")
+            for f in table.fields:
+                con.sql(f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}'")
+            arrow = _arrow_table(frames[name], table)
+            self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
+            batches = _parents_first(arrow, self_ref) if self_ref else [arrow]
+            try:
+                for batch in batches:
+                    con.register("_incoming", batch)
+                    con.sql(f"INSERT INTO {name} SELECT * FROM _incoming")
+                    con.unregister("_incoming")
+            except duckdb.Error as err:
+                issues.append(Issue(str(path), "duckdb_constraint", str(err).splitlines()[0], table=name))
+    finally:
+        con.close()
+    return issues
+
+
+def _parents_first(arrow, fk) -> list:
+    """Split a self-referencing table into batches where every parent precedes its children."""
+    child, parent = fk.fields[0], fk.reference_fields[0]
+    rows = arrow.to_pylist()
+    done: set = set()
+    remaining = list(range(len(rows)))
+    batches = []
+    while remaining:
+        # a cycle or a missing parent loads the rest at once and lets the constraint say so
+        ready = [i for i in remaining if rows[i][child] is None or rows[i][child] in done] or remaining
+        batches.append(arrow.take(ready))
+        done.update(rows[i][parent] for i in ready)
+        taken = set(ready)
+        remaining = [i for i in remaining if i not in taken]
+    return batches
+
+
+def _sql_escape(text: str) -> str:
+    return " ".join(text.split()).replace("'", "''")
+
+
+def _write_checksums(folder: Path) -> None:
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _swap(tmp: Path, out_dir: Path) -> None:
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old.exists():
+        shutil.rmtree(old)

@@ -1,0 +1,119 @@
+"""Curated reference data (chronology, gazetteer, state names, lexicon, themes), read from reference/."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.paths import REFERENCE_DIR
+
+REFERENCE_FILES = ("sco_meetings_chronology.csv", "sco_member_states.csv", "cities.csv",
+                   "state_names.csv", "lexicon.yaml", "themes.yaml", "rules.yaml")
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    """One meeting in the reference chronology."""
+
+    body: str
+    ordinal: int
+    year: int
+    city: str | None
+    country_code: str
+    start_date: dt.date
+    end_date: dt.date
+    is_virtual: bool
+    main_documents: tuple[str, ...]
+    confidence: str
+    source_urls: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme of the vocabulary, with its signal terms."""
+
+    theme_id: str
+    label: str
+    description: str
+    parent_theme_id: str | None
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """Everything curated the extractor and resolver read; passed to them as an argument."""
+
+    chronology: tuple[ChronologyEntry, ...]
+    cities: dict[str, tuple[str, str]]       # lower-case name or alias -> (canonical city, ISO3)
+    states: dict[str, str]                   # lower-case state name -> ISO3
+    founding_date: dt.date
+    lexicon: dict
+    themes: tuple[Theme, ...]
+    rules: dict[str, dict]
+    checksum: str
+
+
+def load_reference(reference_dir: Path = REFERENCE_DIR) -> Reference:
+    """Read and check every reference file; the result is cached per folder."""
+    return _load(str(reference_dir))
+
+
+@functools.lru_cache(maxsize=None)
+def _load(reference_dir: str) -> Reference:
+    folder = Path(reference_dir)
+    digest = hashlib.sha256()
+    for name in REFERENCE_FILES:
+        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+
+    chronology = tuple(
+        ChronologyEntry(
+            body=row["body"], ordinal=int(row["ordinal"]), year=int(row["year"]),
+            city=row["city"] or None, country_code=row["country_code"],
+            start_date=dt.date.fromisoformat(row["start_date"]),
+            end_date=dt.date.fromisoformat(row["end_date"]),
+            is_virtual=row["is_virtual"].strip().lower() == "true",
+            main_documents=tuple(d.strip() for d in row["main_documents"].split(";") if d.strip()),
+            confidence=row["confidence"], source_urls=row["source_urls"],
+        )
+        for row in _read_csv(folder / "sco_meetings_chronology.csv")
+    )
+    cities: dict[str, tuple[str, str]] = {}
+    for row in _read_csv(folder / "cities.csv"):
+        for name in [row["city"], *[a for a in row["aliases"].split(";") if a.strip()]]:
+            cities[fold_name(name)] = (row["city"], row["country_code"])
+    states = {fold_name(row["name"]): row["country_code"] for row in _read_csv(folder / "state_names.csv")}
+    members = _read_csv(folder / "sco_member_states.csv")
+    for row in members:
+        states.setdefault(fold_name(row["name"]), row["country_code"])
+    founding = min(dt.date.fromisoformat(r["joined_date"]) for r in members if r["sco_status"] == "founding member")
+
+    with open(folder / "lexicon.yaml", encoding="utf-8") as f:
+        lexicon = yaml.safe_load(f)
+    with open(folder / "themes.yaml", encoding="utf-8") as f:
+        themes = tuple(
+            Theme(t["theme_id"], t["label"], " ".join(t["description"].split()),
+                  t.get("parent_theme_id") or None, tuple(t["terms"]))
+            for t in yaml.safe_load(f)["themes"]
+        )
+    with open(folder / "rules.yaml", encoding="utf-8") as f:
+        rules = {r["rule_id"]: r for r in yaml.safe_load(f)["rules"]}
+    return Reference(chronology, cities, states, founding, lexicon, themes, rules, digest.hexdigest())
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def fold_name(name: str) -> str:
+    """Lower-case, straight apostrophes, single spaces: the key names are looked up by."""
+    return re.sub(r"\s+", " ", name.replace("\u2019", "'").replace("\u2018", "'")).strip().lower()
+
+

@@ -1,0 +1,204 @@
+"""Validate: every check a table must pass before it is published, collected as issues.
+
+Three layers: pandera on each table (lazy, every failure), cross-table checks (foreign keys,
+spans that reproduce their text, known rule ids), and, on a written folder, frictionless on
+the CSV package, SHA256SUMS and the DuckDB file's content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pipeline.errors import Issue
+from pipeline.paths import DUCKDB_NAME
+from pipeline.schemas import Table, load_tables, to_pandera
+
+SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
+               "evidence": ("span_text", "char_start", "char_end"),
+               "coverage": ("text", "char_start", "char_end")}
+
+
+def validate(frames: dict, texts: dict[str, str], rule_ids: set[str] | None = None) -> list[Issue]:
+    """Every problem in a set of tables: pandera per table, then keys, spans and rule ids across them."""
+    tables = load_tables()
+    issues: list[Issue] = []
+    for name, table in tables.items():
+        if name not in frames:
+            issues.append(Issue(f"table {name}", "table_missing", "table was not produced", table=name))
+            continue
+        issues.extend(_pandera_issues(frames[name], table))
+    if issues:
+        return issues
+    issues.extend(_foreign_key_issues(frames, tables))
+    issues.extend(_span_issues(frames, texts))
+    if rule_ids is not None:
+        for table, column in (("evidence", "rule_id"), ("statement_themes", "rule_id")):
+            for i, rule in frames[table][column].items():
+                if rule not in rule_ids:
+                    issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
+                                        table=table, field=column, value=rule))
+    return issues
+
+
+def validate_folder(out_dir: Path, rule_ids: set[str] | None = None) -> list[Issue]:
+    """Re-validate a built folder: checksums, tables (read back from CSV), frictionless, DuckDB content."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "datapackage.json").is_file():
+        return [Issue(str(out_dir), "not_a_build", "no datapackage.json: not a built folder")]
+    issues = _checksum_issues(out_dir)
+    frames = {}
+    for name, table in load_tables().items():
+        path = out_dir / "csv" / f"{name}.csv"
+        if not path.is_file():
+            issues.append(Issue(str(path), "file_missing", "table file is missing", table=name))
+            continue
+        try:
+            frames[name] = read_csv_table(path, table)
+        except (ValueError, KeyError) as err:
+            issues.append(Issue(str(path), "unreadable_csv", str(err).splitlines()[0], table=name))
+    if issues:
+        return issues
+    texts = {}
+    for sid in frames["sources"]["source_id"]:
+        p = out_dir / "texts" / f"{sid}.txt"
+        if p.is_file():
+            texts[sid] = p.read_text(encoding="utf-8")
+        else:
+            issues.append(Issue(str(p), "text_missing", "the source's text is missing, spans cannot be checked"))
+    issues.extend(validate(frames, texts, rule_ids))
+    issues.extend(frictionless_issues(out_dir))
+    issues.extend(duckdb_issues(out_dir, frames))
+    return issues
+
+
+def read_csv_table(path: Path, table: Table):
+    """Read a published CSV with the dtypes its schema declares (empty cells are NULL)."""
+    import pandas as pd
+
+    from pipeline.schemas import PANDAS_DTYPES
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    if list(raw.columns) != table.columns:
+        raise ValueError(f"columns are {list(raw.columns)}, the schema says {table.columns}")
+    out = {}
+    for f in table.fields:
+        col = raw[f.name]
+        if f.type == "boolean":
+            mapped = col.map({"true": True, "false": False}, na_action="ignore")
+            bad = col.notna() & mapped.isna()
+            if bad.any():
+                raise ValueError(f"column {f.name}: {col[bad].iloc[0]!r} is not true or false")
+            col = mapped
+        elif f.type == "integer":
+            col = pd.to_numeric(col, errors="raise")
+        out[f.name] = pd.array(list(col.astype(object).where(col.notna(), None)), dtype=PANDAS_DTYPES[f.type])
+    return pd.DataFrame(out)
+
+
+def frictionless_issues(out_dir: Path) -> list[Issue]:
+    """Validate the CSV package with frictionless (schemas, primary and foreign keys)."""
+    import json
+
+    from frictionless import Package
+
+    with open(out_dir / "datapackage.json", encoding="utf-8") as f:
+        descriptor = json.load(f)
+    descriptor["resources"] = [r for r in descriptor["resources"] if r.get("format") == "csv"]
+    report = Package(descriptor, basepath=str(out_dir)).validate()
+    issues = []
+    for task in report.tasks:
+        for err in task.errors:
+            row = getattr(err, "row_number", None)
+            where = f"{out_dir / task.place}" + (f":{row}" if row else "")
+            issues.append(Issue(where, f"frictionless:{err.type}", err.message, table=task.name))
+    return issues
+
+
+def duckdb_issues(out_dir: Path, frames: dict) -> list[Issue]:
+    """The DuckDB file holds every table with the same row count as the CSV package."""
+    import duckdb
+
+    path = out_dir / DUCKDB_NAME
+    if not path.is_file():
+        return [Issue(str(path), "file_missing", "DuckDB database is missing")]
+    issues = []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+        for name, frame in frames.items():
+            if name not in present:
+                issues.append(Issue(str(path), "duckdb_table_missing", "table is missing from the database", table=name))
+                continue
+            n = con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            if n != len(frame):
+                issues.append(Issue(str(path), "duckdb_row_count", f"{n} rows in DuckDB, {len(frame)} in CSV", table=name))
+    finally:
+        con.close()
+    return issues
+
+
+def _pandera_issues(frame, table: Table) -> list[Issue]:
+    import pandera.errors
+
+    try:
+        to_pandera(table).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        issues = []
+        for case in err.failure_cases.itertuples(index=False):
+            index = getattr(case, "index", None)
+            where = f"table {table.name}" + (f" row {int(index)}" if index is not None and index == index else "")
+            issues.append(Issue(where, f"schema:{case.check}", "value breaks the schema", table=table.name,
+                                field=case.column, value=None if case.failure_case is None else str(case.failure_case)))
+        return issues
+    return []
+
+
+def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
+    import pandas as pd
+
+    issues = []
+    for name, table in tables.items():
+        for fk in table.foreign_keys:
+            child = frames[name][list(fk.fields)]
+            child = child[child.notna().all(axis=1)].astype(str)
+            parent = frames[fk.resource][list(fk.reference_fields)].astype(str)
+            keys = pd.MultiIndex.from_frame(child)
+            missing = ~keys.isin(pd.MultiIndex.from_frame(parent))
+            for i, value in zip(child.index[missing], keys[missing]):
+                shown = "|".join(value)
+                issues.append(Issue(f"table {name} row {i}", "foreign_key",
+                                    f"no {fk.resource} row has {', '.join(fk.reference_fields)} = {shown}",
+                                    table=name, field=",".join(fk.fields), value=shown))
+    return issues
+
+
+def _span_issues(frames: dict, texts: dict[str, str]) -> list[Issue]:
+    issues = []
+    for name, (col, a, b) in SPAN_TABLES.items():
+        frame = frames[name]
+        for i, row in frame.iterrows():
+            text = texts.get(row["source_id"])
+            if text is None:
+                continue
+            start, end = int(row[a]), int(row[b])
+            if not (0 <= start <= end <= len(text)) or " ".join(text[start:end].split()) != row[col]:
+                issues.append(Issue(f"table {name} row {i}", "span_mismatch",
+                                    f"text[{start}:{end}] of source {row['source_id']} does not reproduce {col}",
+                                    table=name, field=col, value=str(row[col])[:80]))
+    return issues
+
+
+def _checksum_issues(out_dir: Path) -> list[Issue]:
+    sums = out_dir / "SHA256SUMS"
+    if not sums.is_file():
+        return [Issue(str(sums), "checksums_missing", "SHA256SUMS is missing")]
+    issues = []
+    for line_no, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, _, rel = line.partition("  ")
+        path = out_dir / rel
+        if not path.is_file():
+            issues.append(Issue(f"{sums}:{line_no}", "checksum_file_missing", "listed file is missing", value=rel))
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            issues.append(Issue(f"{sums}:{line_no}", "checksum_mismatch", "file's bytes differ from SHA256SUMS", value=rel))
+    return issues
