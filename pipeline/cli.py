@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
                        epilog="Example: python -m pipeline validate --out build",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("--out", type=Path, default=BUILD_DIR, help="built folder to check (default: build/)")
-    for p in (b, v):
+    d = sub.add_parser("datapackage", help="write the repository's root datapackage.json from schemas/",
+                       description="Regenerate datapackage.json at the repository root (it describes build/).",
+                       epilog="Example: python -m pipeline datapackage",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (b, v, d):
         p.add_argument("--debug", action="store_true", help="show tracebacks", default=argparse.SUPPRESS)
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
@@ -57,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.command == "datapackage":
+        from pipeline.paths import ROOT_DATAPACKAGE
+        from pipeline.publish import json_bytes, root_datapackage
+
+        ROOT_DATAPACKAGE.write_bytes(json_bytes(root_datapackage()))
+        if not args.quiet:
+            print(f"wrote {ROOT_DATAPACKAGE}")
+        return EXIT_OK
     if args.command == "build":
         from pipeline.build import build
 

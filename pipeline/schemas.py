@@ -247,7 +247,9 @@ def to_datapackage(version: str, created: str, csv_dir: str = "csv", parquet_dir
                 res["encoding"] = "utf-8"
                 res["dialect"] = {"$schema": "https://datapackage.org/profiles/2.0/tabledialect.json",
                                   "header": True, "delimiter": ",", "quoteChar": '"'}
-            if files and path in files:
+            # frictionless cannot count a Parquet file's bytes (it reads it through pandas), so only
+            # the CSV copies carry bytes and hash here; SHA256SUMS covers every file
+            if files and path in files and fmt == "csv":
                 res["bytes"], digest = files[path]
                 res["hash"] = f"sha256:{digest}"
             res["schema"] = to_table_schema(table, with_foreign_keys=(copy == "csv"))

@@ -1,0 +1,124 @@
+"""The built folder as users meet it: layout, frictionless, DuckDB SQL, determinism, provenance."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipeline.paths import DUCKDB_NAME
+from pipeline.schemas import load_tables
+from tests.conftest import ROOT, run_cli
+
+TABLES = list(load_tables())
+
+
+def read_csv(out, table):
+    with open(out / "csv" / f"{table}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_layout(seed_build):
+    assert (seed_build / "datapackage.json").is_file()
+    assert (seed_build / DUCKDB_NAME).is_file()
+    assert (seed_build / "SHA256SUMS").is_file()
+    for table in TABLES:
+        assert (seed_build / "csv" / f"{table}.csv").is_file()
+        assert (seed_build / "parquet" / f"{table}.parquet").is_file()
+    package = json.loads((seed_build / "datapackage.json").read_text(encoding="utf-8"))
+    for res in package["resources"]:
+        assert not res["path"].startswith("/"), "paths must be relative"
+        if res["format"] == "csv":
+            assert res["hash"].startswith("sha256:")
+
+
+def frictionless(descriptor, cwd):
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "frictionless") if (ROOT / ".venv").exists() else "frictionless",
+                           "validate", "--type", "package", str(descriptor)], cwd=cwd, capture_output=True, text=True)
+
+
+def test_frictionless_cli_passes_on_the_build(seed_build):
+    result = frictionless(seed_build / "datapackage.json", seed_build)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_frictionless_cli_passes_on_the_root_datapackage(seed_build, tmp_path):
+    shutil.copytree(seed_build, tmp_path / "build")
+    shutil.copy(ROOT / "datapackage.json", tmp_path / "datapackage.json")
+    result = frictionless(tmp_path / "datapackage.json", tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def readme_sql():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", readme, re.S)
+
+
+@pytest.mark.parametrize("sql", readme_sql(), ids=lambda q: q.split("\n")[0][:40])
+def test_readme_sql_examples_run(seed_build, sql):
+    con = duckdb.connect(str(seed_build / DUCKDB_NAME), read_only=True)
+    rows = con.sql(sql).fetchall()
+    con.close()
+    assert rows, "each README example returns rows on the seed build"
+
+
+def test_duckdb_has_every_table_with_keys(seed_build):
+    con = duckdb.connect(str(seed_build / DUCKDB_NAME), read_only=True)
+    constraints = con.sql("SELECT table_name, constraint_type FROM duckdb_constraints()").fetchall()
+    con.close()
+    kinds = {}
+    for table, kind in constraints:
+        kinds.setdefault(table, set()).add(kind)
+    for name, table in load_tables().items():
+        assert "PRIMARY KEY" in kinds[name]
+        if table.foreign_keys:
+            assert "FOREIGN KEY" in kinds[name]
+
+
+def test_rebuild_is_byte_identical(seed_build, tmp_path):
+    result = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(tmp_path / "again"), "-q")
+    assert result.returncode == 0, result.stderr
+    for path in sorted(seed_build.rglob("*")):
+        rel = path.relative_to(seed_build)
+        if path.is_file() and rel.name not in (DUCKDB_NAME, "SHA256SUMS"):
+            assert path.read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
+
+
+def test_every_extracted_value_has_evidence_and_spans_reproduce(seed_build):
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in (seed_build / "texts").glob("*.txt")}
+    evidence = read_csv(seed_build, "evidence")
+    covered = {(e["table_name"], e["record_id"], e["field"]) for e in evidence}
+    for e in evidence:
+        span = texts[e["source_id"]][int(e["char_start"]):int(e["char_end"])]
+        assert " ".join(span.split()) == e["span_text"]
+    derived = {"meetings": {"meeting_id", "label", "date_precision"}, "documents": {"document_id"},
+               "statements": {"statement_id"}}
+    for table, key in (("meetings", "meeting_id"), ("documents", "document_id"), ("statements", "statement_id")):
+        for row in read_csv(seed_build, table):
+            for column, value in row.items():
+                if value != "" and column not in derived[table]:
+                    assert (table, row[key], column) in covered, (table, row[key], column)
+
+
+def test_values_filled_from_the_chronology_are_never_stated(seed_build):
+    for e in read_csv(seed_build, "evidence"):
+        if e["rule_id"].startswith("chronology") or e["rule_id"].startswith("doc_") and "chronology" in e["rule_id"]:
+            assert e["basis"] != "stated", e
+
+
+def test_validate_command_passes_on_a_good_build(seed_build):
+    result = run_cli("validate", "--out", str(seed_build))
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_has_examples():
+    for args in ([], ["build"], ["validate"], ["datapackage"]):
+        result = run_cli(*args, "--help")
+        assert result.returncode == 0
+        assert "Example:" in result.stdout, args

@@ -1,0 +1,78 @@
+"""Everything derived from schemas/ agrees with it; drift between code, schemas and docs fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from pipeline.publish import root_datapackage
+from pipeline.schemas import load_tables, to_arrow, to_duckdb_ddl, to_pandera, to_table_schema
+from tests.conftest import ROOT
+
+TABLES = list(load_tables().values())
+
+
+def test_root_datapackage_is_generated_from_schemas():
+    committed = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert committed == root_datapackage(), "run `python -m pipeline datapackage` and commit datapackage.json"
+
+
+def test_readme_table_list_is_generated_from_schemas():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- tables:start -->\n(.*?)<!-- tables:end -->", readme, re.S).group(1)
+    expected = "| table | primary key | description |\n|---|---|---|\n" + "".join(
+        f"| `{t.name}` | {', '.join(t.primary_key)} | {t.description} |\n" for t in TABLES)
+    assert block == expected
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_every_derivation_has_the_declared_columns(table):
+    assert list(to_pandera(table).columns) == table.columns
+    assert to_arrow(table).names == table.columns
+    assert [f["name"] for f in to_table_schema(table)["fields"]] == table.columns
+    ddl = to_duckdb_ddl(table)
+    for column in table.columns:
+        assert f'"{column}"' in ddl
+    assert f"PRIMARY KEY ({', '.join(table.primary_key)})" in ddl
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_every_column_is_described_and_keys_exist(table):
+    for f in table.fields:
+        assert f.description.strip(), f"{table.name}.{f.name} has no description"
+        assert f.type in {"string", "integer", "boolean", "date"}
+    for column in table.primary_key:
+        assert column in table.columns
+    tables = load_tables()
+    for fk in table.foreign_keys:
+        assert set(fk.fields) <= set(table.columns)
+        assert list(fk.reference_fields) == list(tables[fk.resource].primary_key)
+
+
+def test_tables_are_in_load_order():
+    seen = set()
+    for table in TABLES:
+        for fk in table.foreign_keys:
+            assert fk.resource in seen | {table.name}, f"{table.name} is listed before {fk.resource}"
+        seen.add(table.name)
+
+
+def test_contract_columns_exist():
+    contract = {
+        "sources": ["source_id", "path", "sha256", "title", "license", "n_chars"],
+        "meetings": ["meeting_id", "body", "ordinal", "city", "country_code", "is_virtual", "start_date",
+                     "end_date", "year", "date_precision", "label"],
+        "documents": ["document_id", "title", "doc_type", "meeting_id", "date", "year", "status"],
+        "document_signatories": ["document_id", "country_code"],
+        "statements": ["statement_id", "text", "kind", "speaker", "meeting_id", "document_id", "source_id",
+                       "char_start", "char_end", "is_truncated"],
+        "themes": ["theme_id", "label", "description", "parent_theme_id"],
+        "statement_themes": ["statement_id", "theme_id", "matched_terms"],
+        "evidence": ["table_name", "record_id", "field", "value", "source_id", "char_start", "char_end", "basis",
+                     "rule_id"],
+    }
+    tables = load_tables()
+    for name, columns in contract.items():
+        assert set(columns) <= set(tables[name].columns), name
