@@ -190,6 +190,8 @@ def _grammar(ref: Reference) -> dict:
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})"),
         "doc_types": doc_kw,
         "connectors": set(lx["title_connectors"]),
+        "title_opener": re.compile(rf"\s+({_alternation(lx['title_openers'])})\s+", re.I),
+        "year_openers": set(lx["title_year_openers"]),
         "determiners": set(lx["title_determiners"]),
         "status": [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()],
         "quote_pairs": lx["quote_pairs"],
@@ -557,8 +559,8 @@ class _Reader:
                     self.documents.append(ref_doc)
                     self.document, self.document_para = antecedent, pi
                     return ref_doc
-            if self.meeting is None and meeting is None:
-                return None  # a generic mention with no meeting in view names nothing we can identify
+            if not capital and self.meeting is None and meeting is None:
+                return None  # a lower-case mention with no meeting in view names nothing we can identify
         title = self.text[a:b]
         return self._new_document(pi, s, e, sent, Val(" ".join(title.split()), a, b, "stated",
                                                        "title_by_keyword" if named else "generic_mention"),
@@ -612,15 +614,18 @@ class _Reader:
         return start
 
     def _title_suffix(self, sent: str, kw_end: int) -> int:
-        mt = re.match(r"\s+(of|on|for|between|against|to)\s+", sent[kw_end:])
+        mt = self.g["title_opener"].match(sent, kw_end)
         if not mt:
             return kw_end
-        rest = sent[kw_end + mt.end():]
+        rest = sent[mt.end():]
         first = rest.split()[0] if rest.split() else ""
-        if not first or first.rstrip(".,").lower() in MONTHS or first[0].isdigit() and not re.match(r"\d+(st|nd|rd|th)\b", first):
+        year_ok = mt.group(1).lower() in self.g["year_openers"]
+        if not first or first.rstrip(".,").lower() in MONTHS:
+            return kw_end
+        if first[0].isdigit() and not re.match(r"\d+(st|nd|rd|th)\b", first) and not (year_ok and re.match(r"(19|20)\d\d\b", first)):
             return kw_end
         end = kw_end
-        pos = kw_end + mt.end()
+        pos = mt.end()
         last_good = None
         tokens = list(WORD.finditer(sent, pos))
         for i, tk in enumerate(tokens):
@@ -630,7 +635,7 @@ class _Reader:
                 if nxt[:1].isupper():
                     continue
                 break
-            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$", w) or w.lower() in self.g["connectors"]:
+            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$|(19|20)\d\d\.?$", w) or w.lower() in self.g["connectors"]:
                 if w.lower() not in self.g["connectors"]:
                     last_good = tk.end()
                 if w.rstrip(".") != w:  # a word ending the sentence

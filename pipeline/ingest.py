@@ -69,6 +69,13 @@ def ingest(raw_dir: Path) -> Corpus:
     return Corpus(tuple(sorted(sources, key=lambda s: s.source_id)), tuple(warnings))
 
 
+def source_from_text(text: str, source_id: str = "text", published_date: str | None = None) -> SourceText:
+    """A SourceText from a string already decoded (tests, tools); offsets index `text` as given."""
+    data = text.encode("utf-8")
+    return SourceText(source_id, f"{source_id}.txt", hashlib.sha256(data).hexdigest(), None, None, published_date,
+                      text, tuple(_paragraphs(text)))
+
+
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within text[start:end], trimmed of surrounding whitespace."""
     spans = []

@@ -1,0 +1,240 @@
+"""Truth tables for the language the extractor understands: input and expected side by side."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import extract
+from pipeline.ingest import source_from_text
+from pipeline.reference import load_reference
+
+REF = load_reference()
+
+
+def read(text: str):
+    return extract(source_from_text(text), REF)
+
+
+def date_parts(d):
+    return None if d is None else (d.year, d.month, d.day, d.end_month, d.end_day)
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    pytest.param("on June 16, 2009", (2009, 6, 16, None, None), id="month-day-year"),
+    pytest.param("on 16 June 2009", (2009, 6, 16, None, None), id="day-month-year"),
+    pytest.param("on June 15th, 2006", (2006, 6, 15, None, None), id="ordinal-day"),
+    pytest.param("on June 14-15", (None, 6, 14, 6, 15), id="range-no-year"),
+    pytest.param("on 13–14 June 2019", (2019, 6, 13, 6, 14), id="en-dash-range"),
+    pytest.param("on September 16-17, 2021", (2021, 9, 16, 9, 17), id="month-first-range"),
+    pytest.param("on 31 August – 1 September 2025", (2025, 8, 31, 9, 1), id="cross-month"),
+    pytest.param("on August 31 – September 1, 2025", (2025, 8, 31, 9, 1), id="cross-month-month-first"),
+    pytest.param("in August", (None, 8, None, None, None), id="month-only"),
+    pytest.param("in 2007", (2007, None, None, None, None), id="year-only"),
+    pytest.param("in December 2015", (2015, 12, None, None, None), id="month-year"),
+    pytest.param("on 14 and 15 June 2011", (2011, 6, 14, 6, 15), id="and-range"),
+])
+def test_dates(phrase, expected):
+    x = read(f"The meeting of the Council of Heads of State was held in Astana {phrase}.")
+    assert date_parts(x.meetings[0].date) == expected
+
+
+def test_impossible_date_is_dropped_with_a_warning():
+    x = read("The meeting of the Council of Heads of State was held in Astana on February 30, 2010.")
+    assert x.meetings[0].date is None
+    assert [w.rule for w in x.warnings] == ["impossible_date"]
+
+
+@pytest.mark.parametrize("sentence, ordinal", [
+    pytest.param("The 10th meeting of the Council of Heads of State was held in Tashkent.", 10, id="digits"),
+    pytest.param("The seventh council meeting of the SCO heads of state was held in 2007.", 7, id="word"),
+    pytest.param("Leaders gathered for the 17th meeting of the Council of Heads of State in Astana.", 17, id="17th"),
+    pytest.param("The twenty-first SCO summit took place in Dushanbe.", 21, id="hyphenated-word"),
+    pytest.param("The 10th anniversary of the SCO was celebrated at the meeting held in Astana.", None, id="anniversary"),
+    pytest.param("The 20th jubilee summit was held in Dushanbe.", None, id="jubilee"),
+])
+def test_ordinals(sentence, ordinal):
+    m = read(sentence).meetings[0]
+    assert (m.ordinal.value if m.ordinal else None) == ordinal
+
+
+def test_anniversary_gives_a_year_marked_inferred():
+    m = read("The 10th anniversary of the SCO was celebrated at the meeting held in Astana on June 14-15.").meetings[0]
+    assert (m.year.value, m.year.basis, m.year.rule) == (2011, "inferred", "anniversary_year")
+
+
+@pytest.mark.parametrize("sentence, body", [
+    pytest.param("The Council of the Heads of Member States met in Bishkek.", "heads_of_state", id="member-states"),
+    pytest.param("The Council of Heads of State met in Bishkek.", "heads_of_state", id="heads-of-state"),
+    pytest.param("The heads of state council met in Bishkek.", "heads_of_state", id="lower-case-council"),
+    pytest.param("The SCO summit was held in Bishkek.", "heads_of_state", id="summit"),
+    pytest.param("The Council of Heads of Government (Prime Ministers) met in Bishkek.", "heads_of_government",
+                 id="prime-ministers-in-brackets"),
+    pytest.param("A regular meeting of the Council of the Heads of Government of the Member States of SCO was held in Beijing.",
+                 "heads_of_government", id="government-of-member-states"),
+    pytest.param("In Bishkek the prime ministers held their meeting.", "heads_of_government", id="the-prime-ministers"),
+    pytest.param("The Council of Foreign Ministers met in Astana.", "foreign_ministers", id="foreign-ministers"),
+])
+def test_council_names(sentence, body):
+    assert read(sentence).meetings[0].body.value == body
+
+
+def test_videoconference():
+    m = read("The Council of Heads of State met by videoconference on 10 November 2020.").meetings[0]
+    assert m.is_virtual.value is True and m.city is None
+
+
+def test_unknown_city_is_kept_as_written_with_a_warning():
+    x = read("The Council of Heads of State met in Karakol on 5 May 2030.")
+    assert x.meetings[0].city.value == "Karakol" and x.meetings[0].country_code is None
+    assert [w.rule for w in x.warnings] == ["unknown_city"]
+
+
+def test_a_council_named_without_anything_identifying_still_resets_the_context():
+    x = read("The Council of Heads of State met in Astana on June 14-15.\n\n"
+             "At a Meeting of the Council of the Heads of Member States, the following statement was made:\n\n"
+             "«The member states will fight terrorism together.»")
+    assert x.statements[0].meeting == x.meetings[1].key
+    assert x.meetings[1].city is None and x.meetings[1].date is None
+
+
+@pytest.mark.parametrize("sentence, title, doc_type", [
+    pytest.param("The Moscow Declaration was adopted.", "Moscow Declaration", "declaration", id="city-declaration"),
+    pytest.param("They signed the Declaration on the Fifth Anniversary of the Shanghai Cooperation Organisation.",
+                 "Declaration on the Fifth Anniversary of the Shanghai Cooperation Organisation", "declaration", id="declaration-on"),
+    pytest.param("The Charter of the Shanghai Cooperation Organization was signed.",
+                 "Charter of the Shanghai Cooperation Organization", "charter", id="charter"),
+    pytest.param("The Shanghai Convention on Combating Terrorism, Separatism and Extremism states that the members are firm.",
+                 "Shanghai Convention on Combating Terrorism, Separatism and Extremism", "convention", id="convention-with-commas"),
+    pytest.param("The leaders signed the Agreement on Cooperation in Ensuring International Information Security.",
+                 "Agreement on Cooperation in Ensuring International Information Security", "agreement", id="agreement-on"),
+    pytest.param("The ministers approved the Action Plan against Drug Trafficking.",
+                 "Action Plan against Drug Trafficking", "action_plan", id="action-plan"),
+    pytest.param("The heads of government approved the Programme of Multilateral Trade and Economic Cooperation.",
+                 "Programme of Multilateral Trade and Economic Cooperation", "programme", id="programme"),
+    pytest.param("The heads of state adopted the SCO Development Strategy until 2025.",
+                 "SCO Development Strategy until 2025", "strategy", id="strategy-until"),
+    pytest.param("The heads of state adopted the Statement on International Information Security.",
+                 "Statement on International Information Security", "statement", id="statement-on"),
+    pytest.param("A document, “Statement on supporting the multilateral trading system,” was also approved.",
+                 "Statement on supporting the multilateral trading system", "statement", id="quoted-title"),
+    pytest.param("The Yekaterinburg Declaration of June 16, 2009 called for joint action.",
+                 "Yekaterinburg Declaration", "declaration", id="date-not-in-title"),
+])
+def test_document_titles(sentence, title, doc_type):
+    docs = read(sentence).documents
+    assert [(d.title.value, d.doc_type.value) for d in docs] == [(title, doc_type)]
+
+
+def test_generic_lower_case_mention_needs_a_meeting_in_view():
+    assert read("A joint communiqué was issued.").documents == []
+    x = read("The Council of Heads of State met in Dushanbe in August. A joint communiqué was issued.")
+    assert [(d.title.value, d.doc_type.value, d.meeting) for d in x.documents] == [
+        ("joint communiqué", "communique", x.meetings[0].key)]
+
+
+def test_declaration_named_after_a_city_implies_that_citys_meeting_that_year():
+    x = read("The Bishkek Declaration of 14 June 2019 was adopted.")
+    implied = x.meetings[0]
+    assert implied.implied and implied.city.value == "Bishkek" and implied.year.value == 2019
+    assert x.documents[0].meeting == implied.key
+
+
+def test_anaphora_points_to_the_last_document_of_its_type():
+    x = read("The Shanghai Convention on Combating Terrorism, Separatism and Extremism was signed.\n\n"
+             "For the purpose of this Convention “terrorism” means:\n\n“a. acts intended to intimidate”")
+    assert x.documents[1].antecedent == x.documents[0].key
+    assert x.statements[0].document == x.documents[0].key
+    assert "terrorism" in x.statements[0].themes
+
+
+@pytest.mark.parametrize("text, quoted", [
+    pytest.param("He said:\n\n«The member states will fight terrorism together».", "The member states will fight terrorism together", id="guillemets"),
+    pytest.param("He said:\n\n“The member states will fight terrorism together.”", "The member states will fight terrorism together.", id="curly"),
+    pytest.param("He said:\n\n\"The member states will fight terrorism together.\"", "The member states will fight terrorism together.", id="straight"),
+    pytest.param("He said:\n\n'The member states will fight terrorism together.'", "The member states will fight terrorism together.", id="single"),
+    pytest.param("He said:\n\n„The member states will fight terrorism together.“", "The member states will fight terrorism together.", id="low-high"),
+    pytest.param("He said:\n\n“The member states will fight terrorism together.", "The member states will fight terrorism together.", id="unclosed"),
+    pytest.param("He said:\n\n“…and will fight terrorism together.”", "…and will fight terrorism together.", id="leading-ellipsis"),
+    pytest.param("The declaration said: “The member states will fight terrorism together.”", "The member states will fight terrorism together.", id="inline-after-said"),
+])
+def test_quotation_styles(text, quoted):
+    sts = read(text).statements
+    assert [(text[s.start:s.end], s.kind) for s in sts] == [(quoted, "quotation")]
+
+
+def test_quote_spanning_paragraphs():
+    text = ("The heads of state declared:\n\n“The member states will fight terrorism.\n\n"
+            "“They will also fight extremism together.”")
+    sts = read(text).statements
+    assert len(sts) == 1
+    assert " ".join(text[sts[0].start:sts[0].end].split()) == (
+        "The member states will fight terrorism. “They will also fight extremism together.")
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("The project «SCO information superhighway» was launched.", id="project-name"),
+    pytest.param("For the purpose of this Convention “terrorism” means acts of violence.", id="defined-term"),
+    pytest.param("A document, “SCO member countries action plan to safeguard international information security,” was signed.",
+                 id="document-title"),
+    pytest.param("They praised the “Shanghai Spirit” of the organisation.", id="capitalised-name"),
+])
+def test_quoted_names_terms_and_titles_are_not_statements(text):
+    assert read(text).statements == []
+
+
+@pytest.mark.parametrize("sentence, speaker", [
+    pytest.param("The heads of government reaffirmed that cooperation is growing.", "The heads of government", id="reaffirmed-that"),
+    pytest.param("The heads of state stressed the importance of security.", "The heads of state", id="stressed"),
+    pytest.param("The heads of state noted that the threats remain acute.", "The heads of state", id="noted"),
+    pytest.param("The leaders agreed to deepen cooperation.", "The leaders", id="agreed-to"),
+    pytest.param("The member states called for joint action.", "The member states", id="called-for"),
+    pytest.param("The Council declared its support for the initiative.", "The Council", id="declared"),
+    pytest.param("The prime ministers said that trade is growing.", "The prime ministers", id="said-that"),
+    pytest.param("Facing new threats, the SCO members will work together.", "the SCO members", id="will"),
+])
+def test_reported_speech_is_a_paraphrase(sentence, speaker):
+    sts = read(sentence).statements
+    assert [(s.kind, s.speaker.value) for s in sts] == [("paraphrase", speaker)]
+
+
+@pytest.mark.parametrize("sentence", [
+    pytest.param("The Yekaterinburg Declaration of June 16, 2009 included a following statement:", id="lead-in-colon"),
+    pytest.param("A joint communiqué included as follows.", id="as-follows"),
+    pytest.param("The heads of state signed the Charter.", id="signing-is-not-speech"),
+    pytest.param("The Council of Heads of State met in Dushanbe.", id="meeting"),
+])
+def test_not_statements(sentence):
+    assert read(sentence).statements == []
+
+
+@pytest.mark.parametrize("sentence, codes", [
+    pytest.param("The Charter was signed by Russia, Kazakhstan, Kyrgyzstan, Tajikistan, Uzbekistan and China.",
+                 ["RUS", "KAZ", "KGZ", "TJK", "UZB", "CHN"], id="signed-by"),
+    pytest.param("The Charter was signed by India, Pakistan, and the Islamic Republic of Iran.",
+                 ["IND", "PAK", "IRN"], id="oxford-comma-full-name"),
+    pytest.param("The Charter was signed by Mongolia and Belarus at the summit.", ["MNG", "BLR"], id="trailing-words"),
+])
+def test_signatories(sentence, codes):
+    docs = read(sentence).documents
+    assert [s.country_code for s in docs[0].signatories] == codes
+
+
+def test_founders_attach_to_the_next_document():
+    x = read("The SCO was founded by The People’s Republic of China, Russia, Kazakhstan, Kyrgyzstan, Tajikistan, and "
+             "Uzbekistan. The organization was established on June 15, 2001 by the Declaration of Shanghai Cooperation Organization.")
+    doc = x.documents[0]
+    assert [s.country_code for s in doc.signatories] == ["CHN", "RUS", "KAZ", "KGZ", "TJK", "UZB"]
+    assert {s.role for s in doc.signatories} == {"founder"}
+    assert doc.date.value == "2001-06-15"
+
+
+@pytest.mark.parametrize("text, themes", [
+    pytest.param("“The member states will counter terrorist and extremist ideology on the Internet.”", {"terrorism", "extremism"}, id="adjectives"),
+    pytest.param("“The member states will deepen cooperation in countering cybercrime.”", {"cybercrime"}, id="cybercrime"),
+    pytest.param("“The use of information and communication technologies must be secure.”", {"information_security"}, id="ict"),
+    pytest.param("“Cooperation in science and technology serves development.”", {"science_technology"}, id="science"),
+    pytest.param("“The threats of terrorism and drug trafficking remain acute.”", {"terrorism"}, id="no-drug-theme"),
+])
+def test_themes(text, themes):
+    sts = read("The heads of state said:\n\n" + text).statements
+    assert set(sts[0].themes) == themes
