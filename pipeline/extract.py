@@ -184,6 +184,7 @@ def _grammar(ref: Reference) -> dict:
         "ordinal_words": ordinal_words,
         "anniversary": re.compile(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{_alternation(lx['anniversary_of'])}\b", re.I),
         "city": re.compile(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", re.I),
+        "before_noun": re.compile(rf"\s+(?:sco\s+)?{nouns}\b", re.I),
         "in_place": re.compile(r"\b(?:in|at)\s+(?:the\s+(?:city|capital)\s+of\s+)?$", re.I),
         "unknown_place": re.compile(
             rf"\b(?:{_alternation(lx['meeting_verbs'])}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
@@ -443,10 +444,12 @@ class _Reader:
         for mt in self.g["city"].finditer(sent):
             if not mt.group(0)[0].isupper():
                 continue
-            if self.g["in_place"].search(sent[max(0, mt.start() - 25):mt.start()]):
+            rule = ("city_after_in" if self.g["in_place"].search(sent[max(0, mt.start() - 25):mt.start()])
+                    else "city_before_meeting_noun" if self.g["before_noun"].match(sent, mt.end()) else None)
+            if rule:
                 canonical, code = self.ref.cities[fold_name(mt.group(0))]
                 a, b = s + mt.start(), s + mt.end()
-                return (Val(canonical, a, b, "stated", "city_after_in"),
+                return (Val(canonical, a, b, "stated", rule),
                         Val(code, a, b, "reference", "country_of_city_gazetteer"))
         mt = self.g["unknown_place"].search(sent)
         if mt:
@@ -457,7 +460,7 @@ class _Reader:
             code = self.ref.states.get(fold_name(name))
             if code:
                 return None, Val(code, a, b, "stated", "country_after_in")
-            self.warnings.append(Issue(f"{self.src.path}:{self.src.line_of(a)}", "unknown_city",
+            self.warnings.append(Issue(self.src.where(a), "unknown_city",
                                        "place not in the gazetteer (reference/cities.csv); kept as written, country unknown",
                                        value=name))
             return Val(name, a, b, "stated", "place_after_meeting_verb"), None
@@ -498,7 +501,7 @@ class _Reader:
                 try:
                     dt.date(y, m, d)
                 except ValueError:
-                    self.warnings.append(Issue(f"{self.src.path}:{self.src.line_of(s + mt.start())}", "impossible_date",
+                    self.warnings.append(Issue(self.src.where(s + mt.start()), "impossible_date",
                                                "date does not exist; left out of the tables", value=mt.group(0)))
                     return None
         return dm

@@ -38,6 +38,11 @@ class SourceText:
     published_date: str | None
     text: str
     paragraphs: tuple[tuple[int, int], ...]
+    origin: str = ""  # where the file is, as the user named it: used in messages
+
+    def where(self, offset: int) -> str:
+        """`file:line` of a character offset, for messages."""
+        return f"{self.origin or self.path}:{self.line_of(offset)}"
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""
@@ -164,7 +169,7 @@ def _read_source(raw_dir: Path, entry: dict, issues: list[Issue]) -> SourceText 
         return None
     paragraphs = tuple(_paragraphs(text))
     return SourceText(entry["source_id"], Path(rel).as_posix(), digest, entry.get("title"),
-                      entry.get("license"), entry.get("published_date"), text, paragraphs)
+                      entry.get("license"), entry.get("published_date"), text, paragraphs, shown)
 
 
 def _decode(data: bytes, where: str, issues: list[Issue]) -> str | None:

@@ -182,7 +182,8 @@ class _Resolver:
             self.meeting_of_mention[m.key] = None
             return
         if rec.get("is_virtual") is None and rec.get("city") is not None:
-            rec.put("is_virtual", False, rec.evidence["city"])
+            city = rec.evidence["city"][0]
+            rec.put("is_virtual", False, Ev(city.source_id, city.start, city.end, "inferred", "in_person_when_city"))
         mid = self._meeting_id(rec)
         self._merge_meeting(mid, rec)
         self.meeting_of_mention[m.key] = mid
@@ -223,11 +224,11 @@ class _Resolver:
             return cands[0]
         if cands:
             return None  # ambiguous: several chronology meetings fit; leave the gaps empty
-        strong = [c for c in self.ref.chronology
-                  if rec.get("year") and c.year == rec.get("year") and (rec.get("body") in (None, c.body))
-                  and (rec.get("ordinal") in (None, c.ordinal))]
-        if rec.get("year") is None and rec.get("ordinal") and rec.get("body"):
-            strong = [c for c in self.ref.chronology if c.ordinal == rec.get("ordinal") and c.body == rec.get("body")]
+        for key in ("year", "ordinal"):
+            strong = [c for c in self.ref.chronology if rec.get("body") and c.body == rec.get("body")
+                      and rec.get(key) is not None and getattr(c, key) == rec.get(key)]
+            if len(strong) == 1:
+                break
         if len(strong) == 1:
             c = strong[0]
             diffs = []
@@ -239,7 +240,7 @@ class _Resolver:
                 diffs.append(f"month {m.date.month} (chronology: {c.start_date.isoformat()})")
             if diffs:
                 self.warnings.append(Issue(
-                    f"{x.source.path}:{x.source.line_of(m.sentence[0])}", "chronology_conflict",
+                    x.source.where(m.sentence[0]), "chronology_conflict",
                     "the text disagrees with the reference chronology; the text's values are kept: " + "; ".join(diffs)))
         return None
 
