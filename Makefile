@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all help build test validate score clean
+.PHONY: all help venv build test validate score docs clean
 
 all: build ## set up the environment and build the dataset into build/
 
@@ -30,6 +30,10 @@ validate: $(STAMP) ## re-validate the built folder
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest
+
+docs: $(STAMP) ## regenerate docs/CODEBOOK.md, docs/DATA_DICTIONARY.md and datapackage.json
+	$(PY) -m pipeline docs
+	$(PY) -m pipeline datapackage
 
 score: $(STAMP) ## score extraction on the shared corpus (seed and development texts)
 	../shared/tools/score-corpus.sh

@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                        description="Regenerate datapackage.json at the repository root (it describes build/).",
                        epilog="Example: python -m pipeline datapackage",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    for p in (b, v, d):
+    g = sub.add_parser("docs", help="regenerate docs/CODEBOOK.md and docs/DATA_DICTIONARY.md",
+                       description="Write the codebook (from reference/) and data dictionary (from schemas/).",
+                       epilog="Example: python -m pipeline docs",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (b, v, d, g):
         p.add_argument("--debug", action="store_true", help="show tracebacks", default=argparse.SUPPRESS)
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
@@ -68,6 +72,15 @@ def _run(args) -> int:
         ROOT_DATAPACKAGE.write_bytes(json_bytes(root_datapackage()))
         if not args.quiet:
             print(f"wrote {ROOT_DATAPACKAGE}")
+        return EXIT_OK
+    if args.command == "docs":
+        from pipeline.docs import render_docs
+        from pipeline.reference import load_reference
+
+        for path, text in render_docs(load_reference()).items():
+            path.write_text(text, encoding="utf-8")
+            if not args.quiet:
+                print(f"wrote {path}")
         return EXIT_OK
     if args.command == "build":
         from pipeline.build import build

@@ -118,7 +118,7 @@ def test_validate_command_passes_on_a_good_build(seed_build):
 
 
 def test_help_has_examples():
-    for args in ([], ["build"], ["validate"], ["datapackage"]):
+    for args in ([], ["build"], ["validate"], ["datapackage"], ["docs"]):
         result = run_cli(*args, "--help")
         assert result.returncode == 0
         assert "Example:" in result.stdout, args

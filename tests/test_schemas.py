@@ -19,6 +19,14 @@ def test_root_datapackage_is_generated_from_schemas():
     assert committed == root_datapackage(), "run `python -m pipeline datapackage` and commit datapackage.json"
 
 
+def test_generated_docs_are_current():
+    from pipeline.docs import render_docs
+    from pipeline.reference import load_reference
+
+    for path, text in render_docs(load_reference()).items():
+        assert path.read_text(encoding="utf-8") == text, f"run `python -m pipeline docs` ({path.name} is stale)"
+
+
 def test_readme_table_list_is_generated_from_schemas():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- tables:start -->\n(.*?)<!-- tables:end -->", readme, re.S).group(1)
