@@ -168,7 +168,7 @@ def _grammar(ref: Reference) -> dict:
     body_patterns = []
     for body, pats in lx["bodies"].items():
         for p in pats:
-            body_patterns.append((re.compile(rf"\b{p}\b", re.I), body, p.startswith("council") or "summit" in p))
+            body_patterns.append((re.compile(rf"\b{p}\b", re.I), body, p.startswith("council")))
     ordinal_words = {k.lower(): v for k, v in lx["ordinal_words"].items()}
     ord_alt = r"(?:(\d{1,2})(?:st|nd|rd|th)|(" + _alternation(re.escape(w) for w in ordinal_words) + r"))"
     fillers = _alternation(lx["ordinal_fillers"])
@@ -638,11 +638,14 @@ class _Reader:
                 if nxt[:1].isupper():
                     continue
                 break
-            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$|(19|20)\d\d\.?$", w) or w.lower() in self.g["connectors"]:
-                if w.lower() not in self.g["connectors"]:
+            is_year = bool(re.match(r"(19|20)\d\d\.?$", w))
+            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$", w) or is_year or w.lower() in self.g["connectors"]:
+                # a title ends on a capitalised word (or the year of "until 2025"), never on "the 20th"
+                if w[0].isupper() or (is_year and year_ok):
                     last_good = tk.end()
                 if w.rstrip(".") != w:  # a word ending the sentence
-                    last_good = tk.end() - (len(w) - len(w.rstrip(".")))
+                    if last_good == tk.end():
+                        last_good -= len(w) - len(w.rstrip("."))
                     break
                 continue
             break
@@ -678,13 +681,21 @@ class _Reader:
                     implied.year = Val(d.year.value, d.year.start, d.year.end, "inferred", "doc_named_after_city")
                 self.meetings.append(implied)
                 d.meeting, d.meeting_rule = implied.key, "doc_named_after_city"
-        elif self.meeting is not None and self.meeting_para == pi:
+        elif self.meeting is not None and self.meeting_para == pi and self._belongs_to_context(d):
             d.meeting, d.meeting_rule = self.meeting.key, "doc_meeting_in_context"
         if d.meeting is not None:
             self.meeting = self._meeting_by_key(d.meeting)
             self.meeting_para = pi
         elif self.meeting_para != pi:
             self.meeting = None  # a document outside the meeting's paragraph starts a new topic
+
+    def _belongs_to_context(self, d: DocumentMention) -> bool:
+        """A document is the meeting's when the text says it was adopted, signed or approved, when it
+        is a generic mention ("a joint communiqué"), or when it is not merely referred to by a speaker
+        ("the leaders welcomed the progress in implementing the Programme ...")."""
+        if d.status.value != "mentioned" or d.title.rule == "generic_mention":
+            return True
+        return not self.g["actor"].search(self.text[d.sentence[0]:d.title.start])
 
     def _city_in_title(self, d: DocumentMention) -> Val | None:
         title = self.text[d.title.start:d.title.end]

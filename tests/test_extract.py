@@ -78,6 +78,20 @@ def test_council_names(sentence, body):
     assert read(sentence).meetings[0].body.value == body
 
 
+def test_at_the_summit_refers_to_the_meeting_in_view():
+    x = read("The fifth meeting of the Council of Heads of State was held in Astana on July 5, 2005. "
+             "The Astana Declaration adopted at the summit stated:\n\n\"The member states will counter terrorism.\"")
+    assert len(x.meetings) == 1
+    assert x.documents[0].meeting == x.meetings[0].key
+    assert x.statements[0].meeting == x.meetings[0].key
+
+
+def test_a_document_a_speaker_refers_to_is_not_the_meetings():
+    x = read("The Council of Heads of Government met in Zhengzhou on 14 December 2015. The prime ministers welcomed "
+             "the progress in implementing the Programme of Multilateral Trade and Economic Cooperation.")
+    assert x.documents[0].meeting is None
+
+
 def test_videoconference():
     m = read("The Council of Heads of State met by videoconference on 10 November 2020.").meetings[0]
     assert m.is_virtual.value is True and m.city is None
@@ -119,6 +133,10 @@ def test_a_council_named_without_anything_identifying_still_resets_the_context()
                  "Statement on supporting the multilateral trading system", "statement", id="quoted-title"),
     pytest.param("The Yekaterinburg Declaration of June 16, 2009 called for joint action.",
                  "Yekaterinburg Declaration", "declaration", id="date-not-in-title"),
+    pytest.param("They adopted the Declaration on Building a Region of Lasting Peace and Common Prosperity.",
+                 "Declaration on Building a Region of Lasting Peace and Common Prosperity", "declaration", id="article-inside"),
+    pytest.param("The heads of state adopted the Dushanbe Declaration on the 20th anniversary of the SCO.",
+                 "Dushanbe Declaration", "declaration", id="lower-case-tail-dropped"),
 ])
 def test_document_titles(sentence, title, doc_type):
     docs = read(sentence).documents
@@ -191,6 +209,7 @@ def test_quoted_names_terms_and_titles_are_not_statements(text):
     pytest.param("The Council declared its support for the initiative.", "The Council", id="declared"),
     pytest.param("The prime ministers said that trade is growing.", "The prime ministers", id="said-that"),
     pytest.param("Facing new threats, the SCO members will work together.", "the SCO members", id="will"),
+    pytest.param("President Xi Jinping said that trade is growing.", "President Xi Jinping", id="named-office-holder"),
 ])
 def test_reported_speech_is_a_paraphrase(sentence, speaker):
     sts = read(sentence).statements
@@ -213,6 +232,8 @@ def test_not_statements(sentence):
     pytest.param("The Charter was signed by India, Pakistan, and the Islamic Republic of Iran.",
                  ["IND", "PAK", "IRN"], id="oxford-comma-full-name"),
     pytest.param("The Charter was signed by Mongolia and Belarus at the summit.", ["MNG", "BLR"], id="trailing-words"),
+    pytest.param("The Charter was signed in Saint Petersburg on June 7, 2002 by China and Russia.", ["CHN", "RUS"],
+                 id="signed-in-place-on-date-by"),
 ])
 def test_signatories(sentence, codes):
     docs = read(sentence).documents
