@@ -307,13 +307,16 @@ class _Reader:
         while True:
             pend = paras[para][1] if para < len(paras) else len(text)
             k = j
+            depth = 0  # a quote inside a quote with the same marks (“... “three evils” ...”)
             while k < pend:
                 c = text[k]
-                if c in closers and (c not in "\"'" or k + 1 >= len(text) or not text[k + 1].isalnum()):
-                    if c == opener and c not in "\"'" and c not in closers:
-                        k += 1
-                        continue
-                    return _Quote(i, i + 1, k, k + 1, True, block, paragraph=pi)
+                if c == opener and c not in closers and self._opens(k):
+                    depth += 1
+                elif c in closers and (c not in "\"'" or k + 1 >= len(text) or not text[k + 1].isalnum()):
+                    if depth:
+                        depth -= 1
+                    else:
+                        return _Quote(i, i + 1, k, k + 1, True, block, paragraph=pi)
                 k += 1
             # unclosed in this paragraph: a quotation continues only when the next paragraph opens with the same mark
             if para + 1 < len(paras) and text[paras[para + 1][0]] == opener:

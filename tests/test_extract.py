@@ -174,6 +174,8 @@ def test_anaphora_points_to_the_last_document_of_its_type():
     pytest.param("He said:\n\n“The member states will fight terrorism together.", "The member states will fight terrorism together.", id="unclosed"),
     pytest.param("He said:\n\n“…and will fight terrorism together.”", "…and will fight terrorism together.", id="leading-ellipsis"),
     pytest.param("The declaration said: “The member states will fight terrorism together.”", "The member states will fight terrorism together.", id="inline-after-said"),
+    pytest.param("It said:\n\n“The states will combat the “three evils” of terrorism together.”",
+                 "The states will combat the “three evils” of terrorism together.", id="nested-same-marks"),
 ])
 def test_quotation_styles(text, quoted):
     sts = read(text).statements
