@@ -112,6 +112,7 @@ class StatementMention:
     meeting: tuple[str, int] | None = None
     document: tuple[str, int] | None = None
     link_rule: str | None = None
+    link_span: tuple[int, int] | None = None  # the lead-in or speaker the links rest on
     themes: dict[str, list[Val]] = field(default_factory=dict)
 
 
@@ -785,6 +786,7 @@ class _Reader:
             elif lead["lead_in"] and self.document is not None and self.document_para == lead["para"]:
                 doc, st.link_rule = self.document, "quote_document_in_paragraph"
             st.speaker = lead.get("speaker")
+            st.link_span = (lead["start"], lead["end"])
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
         if st.link_rule is None and st.meeting:

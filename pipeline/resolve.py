@@ -414,15 +414,16 @@ class _Resolver:
             rec.put("speaker", st.speaker.value, _ev(sid, st.speaker))
         did = self.doc_of_mention.get(st.document) if st.document else None
         link_basis = self.ref.rules.get(st.link_rule or "", {}).get("basis", "inferred")
+        a, b = st.link_span or (st.start, st.end)
         if did is not None:
-            rec.put("document_id", did, Ev(sid, st.start, st.end, link_basis, st.link_rule))
+            rec.put("document_id", did, Ev(sid, a, b, link_basis, st.link_rule))
             doc_meeting = self.documents[did].get("meeting_id")
             if doc_meeting:
-                rec.put("meeting_id", doc_meeting, Ev(sid, st.start, st.end, "inferred", "statement_meeting_from_document"))
+                rec.put("meeting_id", doc_meeting, Ev(sid, a, b, "inferred", "statement_meeting_from_document"))
         else:
             mid = self.meeting_of_mention.get(st.meeting) if st.meeting else None
             if mid is not None:
-                rec.put("meeting_id", mid, Ev(sid, st.start, st.end, link_basis, st.link_rule))
+                rec.put("meeting_id", mid, Ev(sid, a, b, link_basis, st.link_rule))
         self.statements[stid] = rec
         for theme_id, hits in st.themes.items():
             terms = []

@@ -122,3 +122,24 @@ def test_help_has_examples():
         result = run_cli(*args, "--help")
         assert result.returncode == 0
         assert "Example:" in result.stdout, args
+
+
+def test_coverage_lists_every_sentence_once(seed_build):
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in (seed_build / "texts").glob("*.txt")}
+    rows = read_csv(seed_build, "coverage")
+    for sid, text in texts.items():
+        spans = sorted((int(r["char_start"]), int(r["char_end"])) for r in rows if r["source_id"] == sid)
+        covered = [False] * len(text)
+        for a, b in spans:
+            assert not any(covered[a:b]), "sentences overlap"
+            covered[a:b] = [True] * (b - a)
+        uncovered = "".join(c for c, hit in zip(text, covered) if not hit)
+        assert uncovered.strip() == "", f"text outside every sentence: {uncovered.strip()[:80]!r}"
+    for r in rows:
+        assert (r["is_used"] == "true") == bool(r["used_by"])
+
+
+def test_statement_links_rest_on_their_lead_in(seed_build):
+    evidence = read_csv(seed_build, "evidence")
+    lead_ins = [e for e in evidence if e["rule_id"] == "quote_document_in_lead_in"]
+    assert lead_ins and all(e["span_text"].rstrip().endswith(":") for e in lead_ins)
