@@ -9,6 +9,7 @@ this module holds only the grammar.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import functools
@@ -197,6 +198,7 @@ def _grammar(ref: Reference) -> dict:
         "determiners": set(lx["title_determiners"]),
         "status": [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()],
         "quote_pairs": lx["quote_pairs"],
+        "quote_openers": re.compile("[" + re.escape("".join(lx["quote_pairs"])) + "]"),
         "naming_cue": re.compile(rf"\b{_alternation(lx['naming_cues'])}\s*[,:]?\s*$", re.I),
         "quote_intro": re.compile(rf"\b{_alternation(lx['quote_intro_verbs'])}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$", re.I),
         "min_words": int(lx["min_statement_words"]),
@@ -248,6 +250,7 @@ class _Reader:
         self.document_para = -1
         self.last_sentence: dict | None = None
         self.pending_founders: list[Signatory] = []
+        self.last_of_type: dict[str, DocumentMention] = {}
 
     # -- entry point
     def read(self) -> Extraction:
@@ -259,33 +262,30 @@ class _Reader:
         for pi, (pstart, pend) in enumerate(self.src.paragraphs):
             self.pending_founders = []
             para_quotes = quotes_by_para.get(pi, [])
+            opens = [q.open for q in para_quotes]
             for sstart, send in split_sentences(masked, pstart, pend):
                 self.sentences.append((sstart, send))
-                in_sentence = [q for q in para_quotes if sstart <= q.open < send]
+                in_sentence = para_quotes[bisect.bisect_left(opens, sstart):bisect.bisect_left(opens, send)]
                 self._read_sentence(pi, sstart, send, masked, in_sentence)
         return Extraction(self.src, self.meetings, self.documents, self.statements, self.sentences, self.warnings)
 
     # -- quotation marks
     def _find_quotes(self) -> list[_Quote]:
-        text = self.text
         pairs = self.g["quote_pairs"]
         paras = self.src.paragraphs
+        starts = [a for a, _ in paras]
         quotes: list[_Quote] = []
-        i = 0
-        pi = 0
-        n = len(text)
-        while i < n:
-            ch = text[i]
-            while pi < len(paras) - 1 and i >= paras[pi][1]:
-                pi += 1
-            if ch in pairs and self._opens(i):
-                q = self._close_quote(i, pi, pairs[ch])
-                quotes.append(q)
-                i = max(q.close, i + 1)
+        resume = 0
+        for mt in self.g["quote_openers"].finditer(self.text):
+            i = mt.start()
+            if i < resume or not self._opens(i):
                 continue
-            i += 1
+            pi = max(bisect.bisect_right(starts, i) - 1, 0)
+            q = self._close_quote(i, pi, pairs[self.text[i]])
+            quotes.append(q)
+            resume = max(q.close, i + 1)
         for q in quotes:
-            self._classify(q, quotes)
+            self._classify(q)
         return quotes
 
     def _opens(self, i: int) -> bool:
@@ -302,7 +302,7 @@ class _Reader:
         text = self.text
         paras = self.src.paragraphs
         opener = text[i]
-        block = text[paras[pi][0]:i].strip() == "" if pi < len(paras) else False
+        block = pi < len(paras) and paras[pi][0] == i  # paragraphs are trimmed: it opens its paragraph
         j = i + 1
         para = pi
         while True:
@@ -329,11 +329,11 @@ class _Reader:
                 end -= 1
             return _Quote(i, i + 1, end, end, False, block, paragraph=pi)
 
-    def _classify(self, q: _Quote, quotes: list[_Quote]) -> None:
+    def _classify(self, q: _Quote) -> None:
         inner = self.text[q.start:q.end]
         words = len(re.findall(r"\w+", inner))
-        sent_start = self.text.rfind("\n", 0, q.open) + 1
-        before = self.text[max(sent_start, q.open - 60):q.open]
+        window = self.text[max(self.src.paragraphs[q.paragraph][0], q.open - 60):q.open]
+        before = window[window.rfind("\n") + 1:]
         title_like = self._starts_with_doc_keyword(inner)
         if self.g["naming_cue"].search(before):
             q.kind = "title" if title_like or re.search(r"\bdocument\s*,?\s*$", before, re.I) else "term"
@@ -556,7 +556,7 @@ class _Reader:
         b = s + suffix_end
         if not named:
             if prev in ("this", "that", "the", "said", "its") or (capital and prev not in ("a", "an")):
-                antecedent = next((d for d in reversed(self.documents) if d.doc_type.value == spec["doc_type"]), None)
+                antecedent = self.last_of_type.get(spec["doc_type"])
                 if antecedent is not None:
                     ref_doc = DocumentMention(
                         key=(self.src.source_id, len(self.documents)), sentence=(s, e),
@@ -601,6 +601,7 @@ class _Reader:
                 d.year = self._anniversary_year(title.start, self.text[title.start:title.end])
         self._link_document_meeting(d, pi, meeting)
         self.documents.append(d)
+        self.last_of_type[d.doc_type.value] = d
         self.document, self.document_para = d, pi
         if self.pending_founders:
             for sig in self.pending_founders:
@@ -711,7 +712,7 @@ class _Reader:
         return None
 
     def _meeting_by_key(self, key):
-        return next(m for m in self.meetings if m.key == key)
+        return self.meetings[key[1]]
 
     # -- signatories
     def _signatories(self, pi, s, e, sent, docs: list[DocumentMention]) -> None:
@@ -732,7 +733,7 @@ class _Reader:
 
     def _resolve_antecedent(self, d: DocumentMention) -> DocumentMention:
         while d.antecedent is not None:
-            d = next(x for x in self.documents if x.key == d.antecedent)
+            d = self.documents[d.antecedent[1]]
         return d
 
     def _state_list(self, s: int, sent: str, pos: int) -> list[tuple[str, str, int, int]]:

@@ -7,8 +7,10 @@ saved with Windows line ends parses exactly like a clean one.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -46,7 +48,11 @@ class SourceText:
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""
-        return self.text.count("\n", 0, offset) + 1
+        return bisect.bisect_right(self._line_starts, offset)
+
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in re.finditer("\n", self.text)]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ between the text and the chronology keeps the text and is reported, never overwr
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import hashlib
@@ -19,6 +20,7 @@ from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, Extraction, MeetingMention, StatementMention, Val
 from pipeline.reference import ChronologyEntry, Reference, fold_name
 
+EVIDENCE_PER_VALUE = 3
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
 STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
 BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_government": "Council of Heads of Government",
@@ -53,7 +55,7 @@ class Fielded:
             self.values[name] = value
             self.evidence[name] = list(evs)
         elif old == value:
-            self.evidence[name].extend(e for e in evs if e not in self.evidence[name])
+            self.evidence[name].extend(evs)  # duplicates collapse when evidence rows are keyed
 
     def get(self, name: str):
         """The value of a field, or None."""
@@ -105,6 +107,9 @@ class _Resolver:
         self.signatories: dict[tuple[str, str], Fielded] = {}
         self.statements: dict[str, Fielded] = {}
         self.statement_themes: dict[tuple[str, str], Fielded] = {}
+        self.occurrences: dict[tuple[str, str], int] = {}
+        self.renamed: dict[str, str] = {}
+        self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
 
     def run(self) -> Resolved:
         for x in self.ex:
@@ -142,7 +147,7 @@ class _Resolver:
                                  for k, f in self.statement_themes.items()],
         }
         tables["evidence"] = self._evidence()
-        tables["coverage"] = self._coverage(tables["evidence"])
+        tables["coverage"] = self._coverage()
         return Resolved(tables, self.warnings)
 
     # -- sources
@@ -219,7 +224,12 @@ class _Resolver:
             rec.put("date_precision", "year", rec.evidence["year"])
 
     def _chronology_match(self, x: Extraction, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
-        cands = [c for c in self.ref.chronology if self._agrees(c, m, rec)]
+        d = m.date
+        signature = (tuple(rec.get(k) for k in ("body", "year", "ordinal", "city", "country_code", "is_virtual")),
+                     (d.month, d.day) if d is not None else None)
+        if signature not in self.chronology_cache:  # repeated mentions of one meeting are matched once
+            self.chronology_cache[signature] = [c for c in self.ref.chronology if self._agrees(c, m, rec)]
+        cands = self.chronology_cache[signature]
         if len(cands) == 1:
             return cands[0]
         if cands:
@@ -297,9 +307,9 @@ class _Resolver:
             if len(peers) == 1:
                 self._merge_meeting(peers[0], rec)
                 del self.meetings[mid]
-                for key, value in self.meeting_of_mention.items():
-                    if value == mid:
-                        self.meeting_of_mention[key] = peers[0]
+                self.renamed[mid] = peers[0]
+        if self.renamed:
+            self.meeting_of_mention = {k: self.renamed.get(v, v) for k, v in self.meeting_of_mention.items()}
 
     def _meeting_row(self, mid: str, f: Fielded) -> dict:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",
@@ -396,12 +406,9 @@ class _Resolver:
     def _statement(self, x: Extraction, st: StatementMention) -> None:
         sid = x.source.source_id
         text = " ".join(x.source.text[st.start:st.end].split())
-        n = 0
-        while True:
-            stid = _hash_id("st", sid, text, n)
-            if stid not in self.statements:
-                break
-            n += 1
+        n = self.occurrences.get((sid, text), 0)  # the same words twice in one source: 2nd occurrence
+        self.occurrences[(sid, text)] = n + 1
+        stid = _hash_id("st", sid, text, n)
         rec = Fielded()
         span = Ev(sid, st.start, st.end, "stated", st.rule)
         rec.put("text", text, span)
@@ -438,43 +445,68 @@ class _Resolver:
             self.statement_themes[(stid, theme_id)] = trec
 
     # -- evidence and coverage
-    def _evidence(self) -> list[dict]:
-        texts = {x.source.source_id: x.source.text for x in self.ex}
-        rows = {}
+    def _spans(self):
+        """Every (table, record id, field, value, evidence) of every record, in a fixed order."""
         groups = (("meetings", self.meetings.items()), ("documents", self.documents.items()),
                   ("document_signatories", (("|".join(k), f) for k, f in self.signatories.items())),
                   ("statements", self.statements.items()),
-                  ("statement_themes", (("|".join(k), f) for k, f in self.statement_themes.items() if True)))
+                  ("statement_themes", (("|".join(k), f) for k, f in self.statement_themes.items())))
         for table, items in groups:
             for rid, f in items:
                 for name, evs in f.evidence.items():
                     if table == "statement_themes" and name != "theme_id":
-                        continue
-                    value = f.get(name)
+                        continue  # the link's other columns describe the same match
                     for e in evs:
-                        value_text = str(value).lower() if isinstance(value, bool) else str(value)
-                        eid = _hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule)
-                        rows[eid] = dict(evidence_id=eid, table_name=table, record_id=rid, field=name, value=value_text,
-                                         source_id=e.source_id, char_start=e.start, char_end=e.end,
-                                         span_text=" ".join(texts[e.source_id][e.start:e.end].split()),
-                                         basis=e.basis, rule_id=e.rule)
+                        yield table, rid, name, f.get(name), e
+
+    def _evidence(self) -> list[dict]:
+        """One row per value and span; a value repeated many times in one source keeps its first
+        EVIDENCE_PER_VALUE spans per rule (coverage still counts every occurrence)."""
+        texts = {x.source.source_id: x.source.text for x in self.ex}
+        rows = {}
+        kept: dict[tuple, int] = {}
+        for table, rid, name, value, e in self._spans():
+            eid = _hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule)
+            if eid in rows:
+                continue
+            group = (table, rid, name, e.source_id, e.rule)
+            if kept.get(group, 0) >= EVIDENCE_PER_VALUE:
+                continue
+            kept[group] = kept.get(group, 0) + 1
+            rows[eid] = dict(evidence_id=eid, table_name=table, record_id=rid, field=name,
+                             value=str(value).lower() if isinstance(value, bool) else str(value),
+                             source_id=e.source_id, char_start=e.start, char_end=e.end,
+                             span_text=" ".join(texts[e.source_id][e.start:e.end].split()),
+                             basis=e.basis, rule_id=e.rule)
         return list(rows.values())
 
-    def _coverage(self, evidence: list[dict]) -> list[dict]:
-        by_source: dict[str, list[dict]] = {}
-        for e in evidence:
-            by_source.setdefault(e["source_id"], []).append(e)
+    def _coverage(self) -> list[dict]:
+        by_source: dict[str, list[tuple[int, int, str]]] = {}
+        for table, rid, _name, _value, e in self._spans():
+            by_source.setdefault(e.source_id, []).append((e.start, e.end, f"{table}:{rid}"))
         rows = []
         for x in self.ex:
             sid = x.source.source_id
-            evs = sorted(by_source.get(sid, []), key=lambda e: e["char_start"])
+            users_of = _overlaps(x.sentences, by_source.get(sid, []))
             for n, (a, b) in enumerate(x.sentences, start=1):
-                users = sorted({f"{e['table_name']}:{e['record_id']}" for e in evs
-                                if e["char_start"] < b and a < e["char_end"]})
+                users = users_of[n - 1]
                 rows.append(dict(source_id=sid, sentence_no=n, char_start=a, char_end=b,
                                  text=" ".join(x.source.text[a:b].split()), is_used=bool(users),
-                                 used_by=" | ".join(users) or None))
+                                 used_by=" | ".join(sorted(users)) or None))
         return rows
+
+
+def _overlaps(sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[set[str]]:
+    """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
+    users: list[set[str]] = [set() for _ in sentences]
+    starts = [a for a, _ in sentences]
+    for a, b, who in spans:
+        i = max(bisect.bisect_right(starts, a) - 1, 0)
+        while i < len(sentences) and sentences[i][0] < max(b, a + 1):
+            if sentences[i][1] > a:
+                users[i].add(who)
+            i += 1
+    return users
 
 
 def _ordinal_word(n: int) -> str:
