@@ -77,7 +77,15 @@ def ingest(raw_dir: Path) -> Corpus:
             sources.append(source)
     if issues:
         raise PipelineError("ingest", issues)
-    return Corpus(tuple(sorted(sources, key=lambda s: s.source_id)), tuple(warnings))
+    kept: dict[str, SourceText] = {}
+    for source in sorted(sources, key=lambda s: s.source_id):
+        first = kept.get(source.sha256)
+        if first is not None:  # the same bytes twice would count every statement twice
+            warnings.append(Issue(source.origin, "duplicate_source",
+                                  f"identical bytes to {first.origin}; left out (source_id {source.source_id})"))
+            continue
+        kept[source.sha256] = source
+    return Corpus(tuple(sorted(kept.values(), key=lambda s: s.source_id)), tuple(warnings))
 
 
 def source_from_text(text: str, source_id: str = "text", published_date: str | None = None) -> SourceText:

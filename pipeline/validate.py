@@ -14,6 +14,9 @@ from pipeline.errors import Issue
 from pipeline.paths import DUCKDB_NAME
 from pipeline.schemas import Table, load_tables, to_pandera
 
+PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
+                 ("less_than_or_equal_to", "maximum"), ("not_nullable", "required"), ("field_uniqueness", "unique"),
+                 ("multiple_fields_uniqueness", "primary_key"), ("dtype", "type"))
 SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "evidence": ("span_text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
@@ -46,19 +49,20 @@ def validate_folder(out_dir: Path, rule_ids: set[str] | None = None) -> list[Iss
     out_dir = Path(out_dir)
     if not (out_dir / "datapackage.json").is_file():
         return [Issue(str(out_dir), "not_a_build", "no datapackage.json: not a built folder")]
-    issues = _checksum_issues(out_dir)
+    issues = _checksum_issues(out_dir)  # reported, and the tables are still checked
     frames = {}
+    unreadable = []
     for name, table in load_tables().items():
         path = out_dir / "csv" / f"{name}.csv"
         if not path.is_file():
-            issues.append(Issue(str(path), "file_missing", "table file is missing", table=name))
+            unreadable.append(Issue(str(path), "file_missing", "table file is missing", table=name))
             continue
         try:
             frames[name] = read_csv_table(path, table)
         except (ValueError, KeyError) as err:
-            issues.append(Issue(str(path), "unreadable_csv", str(err).splitlines()[0], table=name))
-    if issues:
-        return issues
+            unreadable.append(Issue(str(path), "unreadable_csv", str(err).splitlines()[0], table=name))
+    if unreadable:
+        return issues + unreadable
     texts = {}
     for sid in frames["sources"]["source_id"]:
         p = out_dir / "texts" / f"{sid}.txt"
@@ -148,7 +152,9 @@ def _pandera_issues(frame, table: Table) -> list[Issue]:
         for case in err.failure_cases.itertuples(index=False):
             index = getattr(case, "index", None)
             where = f"table {table.name}" + (f" row {int(index)}" if index is not None and index == index else "")
-            issues.append(Issue(where, f"schema:{case.check}", "value breaks the schema", table=table.name,
+            check = str(case.check)
+            rule = next((name for prefix, name in PANDERA_RULES if check.startswith(prefix)), check)
+            issues.append(Issue(where, f"schema:{rule}", f"value breaks the schema ({check})", table=table.name,
                                 field=case.column, value=None if case.failure_case is None else str(case.failure_case)))
         return issues
     return []

@@ -143,3 +143,14 @@ def test_statement_links_rest_on_their_lead_in(seed_build):
     evidence = read_csv(seed_build, "evidence")
     lead_ins = [e for e in evidence if e["rule_id"] == "quote_document_in_lead_in"]
     assert lead_ins and all(e["span_text"].rstrip().endswith(":") for e in lead_ins)
+
+
+def test_created_date_comes_from_source_date_epoch(tmp_path):
+    import os
+
+    env_run = subprocess.run([sys.executable, "-m", "pipeline", "build", "--raw", str(ROOT / "raw"), "--out",
+                              str(tmp_path / "out"), "-q"], cwd=ROOT, capture_output=True, text=True,
+                             env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    assert env_run.returncode == 0, env_run.stderr
+    package = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["created"] == "2023-11-14T22:13:20Z"

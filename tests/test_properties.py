@@ -58,3 +58,63 @@ def test_statement_ids_do_not_depend_on_position(text):
     before, _ = build_tables(text)
     after, _ = build_tables("The Council of Heads of State met in Astana in 2005.\n\n" + text)
     assert set(before["statements"]["statement_id"]) <= set(after["statements"]["statement_id"])
+
+
+def _canon(value):
+    import datetime as dt
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is getattr(__import__("pandas"), "NA"):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def assert_round_trip(out):
+    """Every table reads back to equal values and declared types from CSV, Parquet and DuckDB."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from pipeline.paths import DUCKDB_NAME
+    from pipeline.schemas import to_arrow
+    from pipeline.validate import read_csv_table
+
+    con = duckdb.connect(str(out / DUCKDB_NAME), read_only=True)
+    try:
+        for name, table in load_tables().items():
+            frame = read_csv_table(out / "csv" / f"{name}.csv", table)
+            from_csv = [tuple(_canon(v) for v in row) for row in frame.astype(object).itertuples(index=False)]
+            arrow = pq.read_table(out / "parquet" / f"{name}.parquet")
+            assert arrow.schema.equals(to_arrow(table), check_metadata=False), name
+            from_parquet = [tuple(_canon(r[c]) for c in table.columns) for r in arrow.to_pylist()]
+            order = ", ".join(table.primary_key)
+            from_duckdb = [tuple(_canon(v) for v in row)
+                           for row in con.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall()]
+            assert from_csv == from_parquet, name
+            assert sorted(from_csv, key=repr) == sorted(from_duckdb, key=repr), name
+            duck_types = dict(con.sql(f"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = '{name}'").fetchall())
+            for f in table.fields:
+                assert duck_types[f.name] == {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN",
+                                              "date": "DATE"}[f.type], (name, f.name)
+    finally:
+        con.close()
+
+
+def test_seed_tables_round_trip(seed_build):
+    assert_round_trip(seed_build)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(texts)
+def test_any_text_round_trips_csv_parquet_duckdb(tmp_path_factory, text):
+    from pipeline.publish import publish
+
+    frames, sources = build_tables(text)
+    out = tmp_path_factory.mktemp("rt") / "out"
+    publish(frames, sources, out, {"warnings": []})
+    assert_round_trip(out)

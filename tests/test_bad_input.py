@@ -1,0 +1,212 @@
+"""Bad input: each case is either repaired (parses like clean text) or rejected with one clear
+line naming the file and line, a non-zero exit and no traceback (unless --debug)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+CLEAN = ("The 10th meeting of the Council of Heads of State was held in Tashkent on June 10-11, 2010.\n\n"
+         "The heads of state stressed that terrorism remains the main threat.\n")
+
+
+def write_raw(tmp_path: Path, files: dict[str, bytes], manifest: str | None = None) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True)
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    if manifest is not None:
+        (raw / "manifest.csv").write_text(manifest, encoding="utf-8")
+    return raw
+
+
+def build(raw: Path, out: Path, *extra: str):
+    return run_cli("build", "--raw", str(raw), "--out", str(out), *extra)
+
+
+# (case, files, manifest, rule in the message, file:line the message names)
+REJECTED = [
+    pytest.param({"a.txt": "Caf\xe9 au lait.\nThe meeting in Astana.".encode("latin-1")}, None, "not_utf8", "a.txt:1",
+                 id="latin-1"),
+    pytest.param({"a.txt": "first line\nCaf\xe9".encode("latin-1")}, None, "not_utf8", "a.txt:2", id="latin-1-line-2"),
+    pytest.param({"a.txt": "\ufeffThe meeting.".encode("utf-16")}, None, "not_utf8", "a.txt:1", id="utf-16-bom"),
+    pytest.param({"a.txt": bytes(range(256)) * 4}, None, "binary", "a.txt:1", id="binary"),
+    pytest.param({"a.txt": b""}, None, "empty", "a.txt:1", id="empty"),
+    pytest.param({"a.txt": b"   \n\n  "}, None, "empty", "a.txt:1", id="whitespace-only"),
+    pytest.param({"a.txt": CLEAN.encode()}, "source_id,path\na,missing.txt\n", "source_missing", "manifest.csv:2",
+                 id="manifest-names-missing-file"),
+    pytest.param({"a.txt": CLEAN.encode()}, "source_id,path\na,../outside.txt\n", "path_outside_raw", "manifest.csv:2",
+                 id="manifest-path-outside-raw"),
+    pytest.param({"a.txt": CLEAN.encode()}, "source_id,path,sha256\na,a.txt," + "0" * 64 + "\n", "checksum_mismatch",
+                 "a.txt", id="tampered-source"),
+    pytest.param({"a.txt": CLEAN.encode()}, "source_id,path\na b,a.txt\n", "manifest_source_id", "manifest.csv:2",
+                 id="bad-source-id"),
+    pytest.param({"a.txt": CLEAN.encode()}, "source_id,path,published_date\na,a.txt,2010-02-30\n", "manifest_date",
+                 "manifest.csv:2", id="impossible-publication-date"),
+]
+
+
+@pytest.mark.parametrize("files, manifest, rule, where", REJECTED)
+def test_rejected_with_one_clear_line(tmp_path, files, manifest, rule, where):
+    raw = write_raw(tmp_path, files, manifest)
+    result = build(raw, tmp_path / "out")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("  ")]
+    assert len(lines) == 1, result.stderr
+    assert f"[{rule}]" in lines[0] and where in lines[0], lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_a_traceback(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": b""})
+    result = build(raw, tmp_path / "out", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def csv_tables(out: Path) -> dict[str, list[dict]]:
+    tables = {}
+    for path in sorted((out / "csv").glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            tables[path.stem] = list(csv.DictReader(f))
+    return tables
+
+
+def test_bom_and_crlf_parse_exactly_like_clean_text(tmp_path):
+    clean = write_raw(tmp_path / "c", {"a.txt": CLEAN.encode()})
+    dirty = write_raw(tmp_path / "d", {"a.txt": b"\xef\xbb\xbf" + CLEAN.replace("\n", "\r\n").encode()})
+    assert build(clean, tmp_path / "c" / "out").returncode == 0
+    assert build(dirty, tmp_path / "d" / "out").returncode == 0
+    a, b = csv_tables(tmp_path / "c" / "out"), csv_tables(tmp_path / "d" / "out")
+    for table in a:
+        if table != "sources":
+            assert a[table] == b[table], table
+    assert a["sources"][0]["n_chars"] == b["sources"][0]["n_chars"]
+
+
+def test_impossible_date_never_reaches_the_tables(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": b"The Council of Heads of State met in Minsk on February 30, 2010."})
+    result = build(raw, tmp_path / "out")
+    assert result.returncode == 0
+    assert "impossible_date" in result.stderr and "a.txt:1" in result.stderr
+    meetings = csv_tables(tmp_path / "out")["meetings"]
+    assert all(m["start_date"] == "" for m in meetings)
+
+
+def test_unknown_city_is_kept_with_a_warning(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": b"The Council of Heads of State met in Karakol on 5 May 2030."})
+    result = build(raw, tmp_path / "out")
+    assert result.returncode == 0 and "unknown_city" in result.stderr
+    [meeting] = csv_tables(tmp_path / "out")["meetings"]
+    assert meeting["city"] == "Karakol" and meeting["country_code"] == ""
+
+
+def test_unclosed_quote_at_end_of_file(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": "The heads of state declared:\n\n“The member states will fight terrorism".encode()})
+    assert build(raw, tmp_path / "out").returncode == 0
+    [statement] = csv_tables(tmp_path / "out")["statements"]
+    assert statement["text"] == "The member states will fight terrorism" and statement["is_truncated"] == "true"
+
+
+def test_megabyte_line_of_one_repeated_sentence_is_one_meeting(tmp_path):
+    sentence = "The 10th meeting of the Council of Heads of State was held in Tashkent on June 10-11, 2010. "
+    raw = write_raw(tmp_path, {"a.txt": (sentence * 12000).encode()})  # ~1.1 MB on one line
+    assert build(raw, tmp_path / "out", "-q").returncode == 0
+    tables = csv_tables(tmp_path / "out")
+    assert [m["meeting_id"] for m in tables["meetings"]] == ["heads_of_state-2010-tashkent"]
+    assert len(tables["coverage"]) == 12000 and all(r["is_used"] == "true" for r in tables["coverage"])
+
+
+def test_identical_sources_count_once(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": CLEAN.encode(), "b.txt": CLEAN.encode()})
+    result = build(raw, tmp_path / "out")
+    assert result.returncode == 0 and "duplicate_source" in result.stderr
+    tables = csv_tables(tmp_path / "out")
+    assert [s["source_id"] for s in tables["sources"]] == ["a"]
+    assert len(tables["statements"]) == 1
+
+
+def test_spreadsheet_formulas_stay_verbatim(tmp_path):
+    raw = write_raw(tmp_path, {"a.txt": "The heads of state declared:\n\n“=1+1 is what the member states will fight for”".encode()})
+    assert build(raw, tmp_path / "out").returncode == 0
+    [statement] = csv_tables(tmp_path / "out")["statements"]
+    assert statement["text"].startswith("=1+1")
+
+
+def test_a_failed_build_leaves_the_previous_build_byte_for_byte(tmp_path, monkeypatch):
+    from pipeline.build import build as run_build
+    from pipeline.errors import Issue, PipelineError
+
+    out = tmp_path / "out"
+    run_build(ROOT / "raw", out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for target in ("pipeline.validate.validate", "pipeline.validate.frictionless_issues"):
+        with monkeypatch.context() as m:
+            m.setattr(target, lambda *a, **k: [Issue("test", "broken_on_purpose", "validation broken on purpose")])
+            with pytest.raises(PipelineError):
+                run_build(ROOT / "raw", out)
+        after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        assert after == before, target
+        assert [p.name for p in tmp_path.iterdir()] == ["out"], "no temporary folder is left behind"
+
+
+# --- integrity of a built folder --------------------------------------------------------------
+
+def _edit_csv(path: Path, edit) -> None:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    edit(rows)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def _set(table: str, column: str, value: str):
+    def edit(rows):
+        rows[1][rows[0].index(column)] = value
+    return table, edit
+
+
+def _duplicate_first_row(rows):
+    rows.insert(1, list(rows[1]))
+
+
+def _reseal(out: Path) -> None:
+    """Recompute SHA256SUMS so that only the tampering under test is left to find."""
+    lines = []
+    for line in (out / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        rel = line.split("  ", 1)[1]
+        lines.append(f"{hashlib.sha256((out / rel).read_bytes()).hexdigest()}  {rel}")
+    (out / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("table, edit, rule", [
+    pytest.param(*_set("statements", "meeting_id", "heads_of_state-1999-nowhere"), "foreign_key", id="orphan-foreign-key"),
+    pytest.param("meetings", _duplicate_first_row, "schema:primary_key", id="duplicate-key"),
+    pytest.param(*_set("meetings", "body", "emperors"), "schema:enum", id="unknown-code"),
+    pytest.param(*_set("statements", "char_start", "3"), "span_mismatch", id="span-no-longer-reproduces"),
+])
+def test_validate_finds_tampered_tables(build_copy, table, edit, rule):
+    _edit_csv(build_copy / "csv" / f"{table}.csv", edit)
+    _reseal(build_copy)
+    result = run_cli("validate", "--out", str(build_copy))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert rule in result.stderr, result.stderr
+
+
+def test_validate_finds_a_file_changed_after_the_build(build_copy):
+    with open(build_copy / "parquet" / "meetings.parquet", "ab") as f:
+        f.write(b"\0")
+    result = run_cli("validate", "--out", str(build_copy))
+    assert result.returncode == 1 and "checksum_mismatch" in result.stderr and "meetings.parquet" in result.stderr
+
+
+def test_safe_by_construction():
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
+    for forbidden in ("eval(", "exec(", "pickle", "yaml.load(", "shell=True"):
+        assert forbidden not in code, forbidden
