@@ -140,22 +140,27 @@ MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
 _MONTH = r"(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
-_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _DASH = r"\s*(?:-|–|—|to|and)\s*"
-_YEAR = r"((?:19|20)\d{2})\b"
-DATE_PATTERNS = [  # most specific first; each yields (y, m, d, y2, m2, d2) group names
-    re.compile(rf"\b{_DAY}\s+(?P<m>{_MONTH}){_DASH}{_DAY}\s+(?P<m2>{_MONTH}),?\s*(?:{_YEAR})?"),
-    re.compile(rf"\b(?P<m>{_MONTH})\s+{_DAY}{_DASH}(?P<m2>{_MONTH})\s+{_DAY},?\s*(?:{_YEAR})?"),
-    re.compile(rf"\b{_DAY}(?:{_DASH}{_DAY})?\s+(?P<m>{_MONTH})(?:,?\s*{_YEAR})?"),
-    re.compile(rf"\b(?P<m>{_MONTH})\s+{_DAY}(?:{_DASH}{_DAY})?(?!\d)(?:,?\s*{_YEAR})?"),
-    re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_YEAR}"),
+
+
+def _day(name: str) -> str:
+    return rf"(?:the\s+)?(?P<{name}>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?"
+
+
+def _year(name: str = "y") -> str:
+    return rf"(?P<{name}>(?:19|20)\d{{2}})\b"
+
+
+DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
+    re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"),
+    re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"),
+    re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"),
+    re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"),
+    re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"),
+    re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"),
     re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"),
-    re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_YEAR}"),
-    re.compile(rf"\b{_YEAR}\s+(?:summit|meeting|session)\b"),
-]
-DATE_LAYOUT = [  # which numbered groups are (d1, d2, y) for each pattern
-    ("d", "d2", "y"), ("d", "d2", "y"), ("d", "d2", "y"), ("d", "d2", "y"), (None, None, "y"),
-    (None, None, None), (None, None, "y"), (None, None, "y"),
+    re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"),
+    re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"),
 ]
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
 
@@ -474,11 +479,11 @@ class _Reader:
     def _dates(self, s: int, sent: str) -> list[DateMention]:
         taken: list[tuple[int, int]] = []
         found = []
-        for pattern, layout in zip(DATE_PATTERNS, DATE_LAYOUT):
+        for pattern in DATE_PATTERNS:
             for mt in pattern.finditer(sent):
                 if any(mt.start() < b and a < mt.end() for a, b in taken):
                     continue
-                dm = self._date_from_match(s, mt, layout)
+                dm = self._date_from_match(s, mt)
                 taken.append((mt.start(), mt.end()))
                 if dm is not None:
                     found.append(dm)
@@ -488,22 +493,19 @@ class _Reader:
         dates = self._dates(s, sent)
         return dates[0] if dates else None
 
-    def _date_from_match(self, s: int, mt: re.Match, layout) -> DateMention | None:
-        groups = [g for g in mt.groups()]
+    def _date_from_match(self, s: int, mt: re.Match) -> DateMention | None:
         gd = mt.groupdict()
-        numbers = [g for i, g in enumerate(groups) if g is not None and g.isdigit()]
-        month = MONTHS[gd["m"].rstrip(".").lower()] if gd.get("m") else None
+        month = MONTHS[gd["m"].rstrip(".").lower()] if gd.get("m") else int(gd["mn"]) if gd.get("mn") else None
         month2 = MONTHS[gd["m2"].rstrip(".").lower()] if gd.get("m2") else None
-        year = next((int(x) for x in numbers if len(x) == 4), None)
-        days = [int(x) for x in numbers if len(x) <= 2]
-        day = days[0] if days and layout[0] else None
-        day2 = days[1] if len(days) > 1 and layout[1] else None
+        year = int(gd["y"]) if gd.get("y") else None
+        day = int(gd["d"]) if gd.get("d") else None
+        day2 = int(gd["d2"]) if gd.get("d2") else None
         dm = DateMention(s + mt.start(), s + mt.end(), year, month, day,
                          year, month2 or month if day2 else None, day2)
         for y, m, d in ((year or 2000, month, day), (year or 2000, month2 or month, day2)):
-            if m and d:
+            if m and d or (m and not 1 <= m <= 12):
                 try:
-                    dt.date(y, m, d)
+                    dt.date(y, m, d or 1)
                 except ValueError:
                     self.warnings.append(Issue(self.src.where(s + mt.start()), "impossible_date",
                                                "date does not exist; left out of the tables", value=mt.group(0)))

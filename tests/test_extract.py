@@ -32,6 +32,8 @@ def date_parts(d):
     pytest.param("in 2007", (2007, None, None, None, None), id="year-only"),
     pytest.param("in December 2015", (2015, 12, None, None, None), id="month-year"),
     pytest.param("on 14 and 15 June 2011", (2011, 6, 14, 6, 15), id="and-range"),
+    pytest.param("on the 15th of June 2001", (2001, 6, 15, None, None), id="the-15th-of"),
+    pytest.param("on 2009-06-16", (2009, 6, 16, None, None), id="iso"),
 ])
 def test_dates(phrase, expected):
     x = read(f"The meeting of the Council of Heads of State was held in Astana {phrase}.")
@@ -73,6 +75,7 @@ def test_anniversary_gives_a_year_marked_inferred():
                  "heads_of_government", id="government-of-member-states"),
     pytest.param("In Bishkek the prime ministers held their meeting.", "heads_of_government", id="the-prime-ministers"),
     pytest.param("The Council of Foreign Ministers met in Astana.", "foreign_ministers", id="foreign-ministers"),
+    pytest.param("The leaders met in Astana on 4 July 2024.", "heads_of_state", id="the-leaders"),
 ])
 def test_council_names(sentence, body):
     assert read(sentence).meetings[0].body.value == body
