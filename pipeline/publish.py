@@ -21,7 +21,9 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.paths import DUCKDB_NAME
-from pipeline.schemas import Table, load_package, load_tables, to_arrow, to_datapackage, to_duckdb_ddl
+from pipeline.schemas import Table, load_package, load_tables, load_views, to_arrow, to_datapackage, to_duckdb_ddl
+
+DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 
 
 def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) -> Path:
@@ -45,7 +47,7 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) ->
         package = to_datapackage(__version__, created_timestamp(), files=files)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
-        issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables)
+        issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables, _meta_rows(report, frames))
         issues += frictionless_issues(tmp)
         if issues:
             raise PipelineError("publish", issues)
@@ -55,6 +57,14 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) ->
         if tmp.exists():
             shutil.rmtree(tmp)
     return out_dir
+
+
+def _meta_rows(report: dict, frames: dict) -> dict:
+    rows = {"dataset": load_package()["name"], "version": __version__, "created": created_timestamp(),
+            "reference_sha256": report.get("reference_sha256", "")}
+    rows.update({f"source_sha256:{sid}": digest for sid, digest in sorted(report.get("sources", {}).items())})
+    rows.update({f"rows:{name}": len(frame) for name, frame in frames.items()})
+    return rows
 
 
 def created_timestamp() -> str:
@@ -125,13 +135,18 @@ def _parquet_bytes(frame, table: Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table]) -> list[Issue]:
-    """Create every table with its constraints and bulk-load it; a constraint failure is an issue."""
+def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table], meta: dict) -> list[Issue]:
+    """Create every table with its constraints, comments and views, bulk-load it, and add `_meta`.
+
+    Written with storage version v1.0.0 so DuckDB 1.x opens it too. A constraint failure is an issue.
+    """
     import duckdb
 
-    con = duckdb.connect(str(path))
+    con = duckdb.connect()
     issues = []
     try:
+        con.sql(f"ATTACH '{_sql_escape(str(path))}' AS ds (STORAGE_VERSION '{DUCKDB_STORAGE_VERSION}')")
+        con.sql("USE ds")
         for name, table in tables.items():
             con.sql(to_duckdb_ddl(table))
             con.sql(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}'")
@@ -147,6 +162,14 @@ def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table]) -> list[Is
                     con.unregister("_incoming")
             except duckdb.Error as err:
                 issues.append(Issue(str(path), "duckdb_constraint", str(err).splitlines()[0], table=name))
+        for name, description, sql in load_views():
+            con.sql(sql)
+            con.sql(f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}'")
+        con.sql("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        con.executemany("INSERT INTO _meta VALUES (?, ?)", [[k, str(v)] for k, v in meta.items()])
+        con.sql("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.'")
+        con.sql("USE memory")
+        con.sql("DETACH ds")
     finally:
         con.close()
     return issues

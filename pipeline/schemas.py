@@ -7,6 +7,7 @@ dictionary all come from the same declaration, so they cannot drift apart.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,17 @@ def _load_tables(schemas_dir: str) -> dict[str, Table]:
         if raw["name"] != name:
             raise ValueError(f"schemas/{name}.yaml declares table {raw['name']!r}; the file name must equal it")
     return tables
+
+
+def load_views(schemas_dir: Path = SCHEMAS_DIR) -> list[tuple[str, str, str]]:
+    """(name, description, CREATE VIEW statement) for each view in schemas/views.sql."""
+    text = (Path(schemas_dir) / "views.sql").read_text(encoding="utf-8")
+    views = []
+    for block in re.split(r"^-- view: ", text, flags=re.M)[1:]:
+        header, _, sql = block.partition("\n")
+        name, _, description = header.partition(": ")
+        views.append((name.strip(), description.strip(), sql.strip().rstrip(";")))
+    return views
 
 
 # --- pandera -----------------------------------------------------------------------------

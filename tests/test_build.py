@@ -154,3 +154,50 @@ def test_created_date_comes_from_source_date_epoch(tmp_path):
     assert env_run.returncode == 0, env_run.stderr
     package = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
     assert package["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_duckdb_is_self_describing(seed_build):
+    from pipeline.schemas import load_views
+
+    con = duckdb.connect(str(seed_build / DUCKDB_NAME), read_only=True)
+    try:
+        comments = dict(con.sql("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        columns = {(t, c): comment for t, c, comment in
+                   con.sql("SELECT table_name, column_name, comment FROM duckdb_columns()").fetchall()}
+        for name, table in load_tables().items():
+            assert comments[name] == table.description
+            for f in table.fields:
+                assert columns[(name, f.name)] == " ".join(f.description.split())
+        for name, description, _sql in load_views():
+            assert con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] > 0, name
+        meta = dict(con.sql("SELECT key, value FROM _meta").fetchall())
+        assert meta["version"] and meta["rows:statements"] == "7"
+        assert meta["source_sha256:000_04de7d46aee2b092"].startswith("50e15302")
+        tags = dict(con.sql("SELECT database_name, tags FROM duckdb_databases()").fetchall())
+        # storage v1.0.0: DuckDB 1.0 and later open the file (the data card states this minimum)
+        assert tags["sco_statements"]["storage_version"].startswith("v1.0.0")
+    finally:
+        con.close()
+
+
+def test_duckdb_reads_the_parquet_files_directly(seed_build):
+    con = duckdb.connect()
+    n = con.sql(f"SELECT count(*) FROM read_parquet('{seed_build / 'parquet' / 'statements.parquet'}')").fetchall()[0][0]
+    described = con.sql(f"SELECT file_name, key, value FROM parquet_kv_metadata('{seed_build / 'parquet' / 'meetings.parquet'}')").fetchall()
+    con.close()
+    assert n == 7
+    assert any(key == b"ARROW:schema" for _, key, _ in described)
+
+
+def test_pandas_reads_the_csv_with_the_declared_types(seed_build):
+    import pandas as pd
+
+    from pipeline.schemas import PANDAS_DTYPES
+
+    for name, table in load_tables().items():
+        dtypes = {f.name: PANDAS_DTYPES[f.type] for f in table.fields if f.type != "boolean"}
+        frame = pd.read_csv(seed_build / "csv" / f"{name}.csv", dtype=dtypes, keep_default_na=False, na_values=[""])
+        assert list(frame.columns) == table.columns
+        for f in table.fields:
+            if f.type == "boolean":
+                assert set(frame[f.name].dropna().astype(str)) <= {"True", "False", "true", "false"}
