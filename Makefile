@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv build test validate score docs clean
+.PHONY: all help venv build test validate score docs release clean
 
 all: build ## set up the environment and build the dataset into build/
 
@@ -37,6 +37,9 @@ docs: $(STAMP) ## regenerate docs/CODEBOOK.md, docs/DATA_DICTIONARY.md and datap
 
 score: $(STAMP) ## score extraction on the shared corpus (seed and development texts)
 	../shared/tools/score-corpus.sh
+
+release: build ## bundle the validated build into dist/<name>-<version>.zip
+	$(PY) -m pipeline release --out build --dist dist
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build dist

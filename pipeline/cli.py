@@ -45,7 +45,19 @@ def main(argv: list[str] | None = None) -> int:
                        description="Write the codebook (from reference/) and data dictionary (from schemas/).",
                        epilog="Example: python -m pipeline docs",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    for p in (b, v, d, g):
+    df = sub.add_parser("diff", help="compare two built folders table by table",
+                        description="Rows added, removed and changed per table, by primary key.",
+                        epilog="Example: python -m pipeline diff old-build build",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    df.add_argument("old", type=Path, help="the earlier built folder")
+    df.add_argument("new", type=Path, help="the later built folder")
+    r = sub.add_parser("release", help="bundle a validated build into dist/<name>-<version>.zip",
+                       description="Validate --out and write the release bundle into --dist.",
+                       epilog="Example: python -m pipeline release --out build --dist dist",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--out", type=Path, default=BUILD_DIR, help="built folder to release (default: build/)")
+    r.add_argument("--dist", type=Path, default=BUILD_DIR.parent / "dist", help="where the zip goes (default: dist/)")
+    for p in (b, v, d, g, df, r):
         p.add_argument("--debug", action="store_true", help="show tracebacks", default=argparse.SUPPRESS)
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
@@ -72,6 +84,22 @@ def _run(args) -> int:
         ROOT_DATAPACKAGE.write_bytes(json_bytes(root_datapackage()))
         if not args.quiet:
             print(f"wrote {ROOT_DATAPACKAGE}")
+        return EXIT_OK
+    if args.command == "release":
+        from pipeline.release import make_release
+
+        path = make_release(args.out, args.dist)
+        if not args.quiet:
+            print(f"wrote {path}")
+        return EXIT_OK
+    if args.command == "diff":
+        from pipeline.diff import diff_builds, render_diff
+
+        for folder in (args.old, args.new):
+            if not (folder / "datapackage.json").is_file():
+                print(f"error: {folder}: not a built folder (no datapackage.json)", file=sys.stderr)
+                return EXIT_INVALID
+        print(render_diff(diff_builds(args.old, args.new)))
         return EXIT_OK
     if args.command == "docs":
         from pipeline.docs import render_docs

@@ -118,7 +118,7 @@ def test_validate_command_passes_on_a_good_build(seed_build):
 
 
 def test_help_has_examples():
-    for args in ([], ["build"], ["validate"], ["datapackage"], ["docs"]):
+    for args in ([], ["build"], ["validate"], ["datapackage"], ["docs"], ["diff"], ["release"]):
         result = run_cli(*args, "--help")
         assert result.returncode == 0
         assert "Example:" in result.stdout, args
@@ -201,3 +201,16 @@ def test_pandas_reads_the_csv_with_the_declared_types(seed_build):
         for f in table.fields:
             if f.type == "boolean":
                 assert set(frame[f.name].dropna().astype(str)) <= {"True", "False", "true", "false"}
+
+
+def test_diff_counts_added_removed_and_changed_rows(build_copy, seed_build):
+    with open(build_copy / "csv" / "meetings.csv", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    lines[1] = lines[1].replace(",day,", ",month,")      # one row changed
+    lines.append(lines[2].replace("heads_of_state-", "heads_of_state-x", 1))  # one row added
+    del lines[3]                                          # one row removed
+    (build_copy / "csv" / "meetings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("diff", str(seed_build), str(build_copy))
+    assert result.returncode == 0, result.stderr
+    assert "| meetings | 1 | 1 | 1 |" in result.stdout
+    assert "| statements | 0 | 0 | 0 |" in result.stdout

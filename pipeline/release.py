@@ -1,0 +1,115 @@
+"""Release: bundle a validated build with its data card, codebook, dictionary, page and licences.
+
+dist/<name>-<version>.zip is deterministic: entries sorted, timestamps from the package's
+`created` date, fixed permissions. Its CHANGELOG.md adds the data changes against the previous
+release found in dist/ (by `diff`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+from pipeline.paths import ROOT
+
+REPO_FILES = ("CHANGELOG.md", "LICENSE", "LICENSE-DATA", "docs/CODEBOOK.md", "docs/DATA_DICTIONARY.md")
+BUILD_PARTS = ("datapackage.json", "csv", "parquet", "texts", "sco_statements.duckdb", "report.json")
+DUCKDB_MIN = "1.0"
+
+
+def make_release(build_dir: Path, dist_dir: Path) -> Path:
+    """Validate build_dir and write dist_dir/<name>-<version>.zip; returns the zip's path."""
+    from markdown_it import MarkdownIt
+
+    from pipeline.page import render_page
+    from pipeline.reference import load_reference
+    from pipeline.schemas import load_package
+    from pipeline.validate import validate_folder
+
+    build_dir, dist_dir = Path(build_dir), Path(dist_dir)
+    issues = validate_folder(build_dir, set(load_reference().rules))
+    if issues:
+        raise PipelineError("release", issues)
+    package = json.loads((build_dir / "datapackage.json").read_text(encoding="utf-8"))
+    meta = load_package()
+    name = f"{meta['name']}-{__version__}"
+    md = MarkdownIt("commonmark").enable("table")
+    dictionary_md = (ROOT / "docs" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+    files: dict[str, bytes] = {}
+    for part in BUILD_PARTS:
+        path = build_dir / part
+        for p in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if p.is_file():
+                files[p.relative_to(build_dir).as_posix()] = p.read_bytes()
+    for rel in REPO_FILES:
+        files[Path(rel).name] = (ROOT / rel).read_bytes()
+    files["CHANGELOG.md"] = _changelog(build_dir, dist_dir, meta["name"]).encode("utf-8")
+    files["DATA_DICTIONARY.html"] = _html_document("Data dictionary", md.render(dictionary_md)).encode("utf-8")
+    files["index.html"] = render_page(build_dir, md.render(dictionary_md.split("\n", 2)[2])).encode("utf-8")
+    files["README.md"] = _data_card(package, build_dir).encode("utf-8")
+    files["CITATION.cff"] = _citation(package).encode("utf-8")
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {rel}\n"
+                                  for rel, data in sorted(files.items())).encode("utf-8")
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    target = dist_dir / f"{name}.zip"
+    stamp = dt.datetime.strptime(package["created"][:19], "%Y-%m-%dT%H:%M:%S").timetuple()[:6]
+    tmp = target.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for rel in sorted(files):
+            info = zipfile.ZipInfo(f"{name}/{rel}", date_time=stamp)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, files[rel])
+    tmp.replace(target)
+    return target
+
+
+def _changelog(build_dir: Path, dist_dir: Path, dataset: str) -> str:
+    from pipeline.diff import diff_builds, render_diff
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").rstrip("\n")
+    previous = sorted(p for p in dist_dir.glob(f"{dataset}-*.zip") if p.stem != f"{dataset}-{__version__}")
+    if not previous:
+        return text + f"\n\n### Data in {__version__}\n\nFirst release: no earlier release in dist/ to compare with.\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(previous[-1]) as z:
+            z.extractall(tmp)
+        old = next(Path(tmp).iterdir())
+        table = render_diff(diff_builds(old, build_dir))
+    return text + f"\n\n### Data in {__version__} compared with {previous[-1].stem}\n\n{table}\n"
+
+
+def _data_card(package: dict, build_dir: Path) -> str:
+    counts = json.loads((build_dir / "report.json").read_text(encoding="utf-8"))["row_counts"]
+    table = "| table | rows |\n|---|---:|\n" + "".join(f"| `{t}` | {n} |\n" for t, n in counts.items())
+    template = (ROOT / "docs" / "DATA_CARD.template.md").read_text(encoding="utf-8")
+    return template.format(title=package["title"], version=package["version"], description=package["description"],
+                           created=package["created"], counts=table, duckdb_min=DUCKDB_MIN)
+
+
+def _citation(package: dict) -> str:
+    authors = "\n".join(f'  - name: "{c["title"]}"' for c in package["contributors"])
+    return (
+        "cff-version: 1.2.0\n"
+        "message: If you use this dataset, please cite it as below.\n"
+        "type: dataset\n"
+        f'title: "{package["title"]}"\n'
+        f'version: "{package["version"]}"\n'
+        f'date-released: "{package["created"][:10]}"\n'
+        f'license: {package["licenses"][0]["name"]}\n'
+        f"authors:\n{authors}\n"
+        f"keywords:\n" + "".join(f'  - "{k}"\n' for k in package["keywords"])
+    )
+
+
+def _html_document(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}"
+            f"table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3em;text-align:left}}"
+            f"</style></head><body>\n{body}</body></html>\n")

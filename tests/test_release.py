@@ -1,0 +1,83 @@
+"""The release bundle as users download it, and the data page as a browser renders it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from pipeline import __version__
+from tests.conftest import run_cli
+
+REQUIRED = ["datapackage.json", "csv/statements.csv", "parquet/statements.parquet", "sco_statements.duckdb",
+            "README.md", "CODEBOOK.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA", "SHA256SUMS",
+            "DATA_DICTIONARY.md", "DATA_DICTIONARY.html", "index.html", "texts/000_04de7d46aee2b092.txt"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def release(seed_build, tmp_path_factory):
+    dist = tmp_path_factory.mktemp("dist")
+    result = run_cli("release", "--out", str(seed_build), "--dist", str(dist))
+    assert result.returncode == 0, result.stderr
+    return dist / f"sco-statements-{__version__}.zip"
+
+
+def test_bundle_holds_everything_a_user_needs(release):
+    prefix = f"sco-statements-{__version__}/"
+    with zipfile.ZipFile(release) as z:
+        names = {n.removeprefix(prefix) for n in z.namelist()}
+        for required in REQUIRED:
+            assert required in names, required
+        sums = z.read(prefix + "SHA256SUMS").decode().splitlines()
+        for line in sums:
+            digest, rel = line.split("  ", 1)
+            assert hashlib.sha256(z.read(prefix + rel)).hexdigest() == digest, rel
+        assert len(sums) == len(names) - 1
+        citation = z.read(prefix + "CITATION.cff").decode()
+        assert f'version: "{__version__}"' in citation
+        card = z.read(prefix + "README.md").decode()
+        assert "1.0 or later" in card and "Spreadsheets" in card
+
+
+def test_release_is_deterministic(release, seed_build, tmp_path):
+    result = run_cli("release", "--out", str(seed_build), "--dist", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / release.name).read_bytes() == release.read_bytes()
+
+
+def test_changelog_entry_uses_diff_against_the_previous_release(release, seed_build, tmp_path):
+    shutil.copy(release, tmp_path / "sco-statements-0.0.1.zip")
+    assert run_cli("release", "--out", str(seed_build), "--dist", str(tmp_path)).returncode == 0
+    with zipfile.ZipFile(tmp_path / release.name) as z:
+        changelog = z.read(f"sco-statements-{__version__}/CHANGELOG.md").decode()
+    assert "compared with sco-statements-0.0.1" in changelog
+    assert "| statements | 0 | 0 | 0 |" in changelog
+
+
+def _dump_dom(page, fragment: str, profile) -> str:
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--dump-dom", page.as_uri() + fragment]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed (.ci/run installs it)")
+def test_data_page_renders_its_chart_and_search_narrows_the_table(release, tmp_path):
+    with zipfile.ZipFile(release) as z:
+        z.extractall(tmp_path)
+    page = tmp_path / f"sco-statements-{__version__}" / "index.html"
+    everything = _dump_dom(page, "", tmp_path / "p1")
+    assert '<svg id="timeline-chart"' in everything
+    assert len(re.findall(r'<circle class="meeting"', everything)) == 7
+    total = int(re.search(r'<span id="shown">(\d+)</span>', everything).group(1))
+    assert total == 7
+    narrowed = _dump_dom(page, "#q=information", tmp_path / "p2")
+    shown = int(re.search(r'<span id="shown">(\d+)</span>', narrowed).group(1))
+    assert 0 < shown < total
+    assert len(re.findall(r"<tr hidden", narrowed)) == total - shown
