@@ -113,7 +113,8 @@ def _run(args) -> int:
     if args.command == "build":
         from pipeline.build import build
 
-        result = build(args.raw, args.out)
+        show = not args.quiet and (args.verbose or sys.stderr.isatty())
+        result = build(args.raw, args.out, progress=_progress if show else None)
         if not args.quiet:
             counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
             print(f"built {result.out_dir}: {counts}")
@@ -134,6 +135,10 @@ def _run(args) -> int:
     if not args.quiet:
         print(f"{args.out}: valid")
     return EXIT_OK
+
+
+def _progress(stage: str, message: str) -> None:
+    print(f"{stage:>8}: {message}", file=sys.stderr, flush=True)
 
 
 def _print_issues(issues, headline: str) -> None:

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,11 @@ from pipeline.schemas import Table, load_package, load_tables, load_views, to_ar
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 
 
-def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) -> Path:
-    """Write every output into out_dir, replacing what was there only if all checks pass."""
+def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None) -> Path:
+    """Write every output into out_dir, replacing what was there only if all checks pass.
+
+    `seconds`, when given, receives the time of the frictionless gate as its own stage.
+    """
     from pipeline.validate import frictionless_issues
 
     out_dir = Path(out_dir).resolve()
@@ -48,7 +52,10 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict) ->
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
         issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables, _meta_rows(report, frames))
+        started = time.perf_counter()
         issues += frictionless_issues(tmp)
+        if seconds is not None:
+            seconds["frictionless"] = round(time.perf_counter() - started, 3)
         if issues:
             raise PipelineError("publish", issues)
         _write_checksums(tmp)

@@ -411,12 +411,10 @@ class _Resolver:
         stid = _hash_id("st", sid, text, n)
         rec = Fielded()
         span = Ev(sid, st.start, st.end, "stated", st.rule)
-        rec.put("text", text, span)
         rec.put("kind", st.kind, span)
-        rec.put("source_id", sid, span)
-        rec.put("char_start", st.start, span)
-        rec.put("char_end", st.end, span)
         rec.put("is_truncated", st.is_truncated, span)
+        # the row is its own evidence for its text and span: no evidence rows repeat them
+        rec.values.update(text=text, source_id=sid, char_start=st.start, char_end=st.end)
         if st.speaker is not None:
             rec.put("speaker", st.speaker.value, _ev(sid, st.speaker))
         did = self.doc_of_mention.get(st.document) if st.document else None
