@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.paths import ROOT
@@ -13,9 +14,21 @@ CODEBOOK = DOCS_DIR / "CODEBOOK.md"
 DATA_DICTIONARY = DOCS_DIR / "DATA_DICTIONARY.md"
 
 
+README = ROOT / "README.md"
+TABLES_BLOCK = re.compile(r"(<!-- tables:start -->\n).*?(<!-- tables:end -->)", re.S)
+
+
 def render_docs(ref: Reference) -> dict[Path, str]:
-    """Every generated document, by path."""
-    return {CODEBOOK: _codebook(ref), DATA_DICTIONARY: _data_dictionary()}
+    """Every generated document (and the README with its generated table list), by path."""
+    return {CODEBOOK: _codebook(ref), DATA_DICTIONARY: _data_dictionary(),
+            README: TABLES_BLOCK.sub(lambda m: m.group(1) + readme_table_list() + m.group(2),
+                                     README.read_text(encoding="utf-8"))}
+
+
+def readme_table_list() -> str:
+    """The README's table list, from schemas/."""
+    return "| table | primary key | description |\n|---|---|---|\n" + "".join(
+        f"| `{t.name}` | {', '.join(t.primary_key)} | {t.description} |\n" for t in load_tables().values())
 
 
 def _words(items) -> str:

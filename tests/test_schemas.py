@@ -27,14 +27,6 @@ def test_generated_docs_are_current():
         assert path.read_text(encoding="utf-8") == text, f"run `python -m pipeline docs` ({path.name} is stale)"
 
 
-def test_readme_table_list_is_generated_from_schemas():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- tables:start -->\n(.*?)<!-- tables:end -->", readme, re.S).group(1)
-    expected = "| table | primary key | description |\n|---|---|---|\n" + "".join(
-        f"| `{t.name}` | {', '.join(t.primary_key)} | {t.description} |\n" for t in TABLES)
-    assert block == expected
-
-
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_every_derivation_has_the_declared_columns(table):
     assert list(to_pandera(table).columns) == table.columns
