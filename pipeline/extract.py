@@ -210,6 +210,8 @@ def _grammar(ref: Reference) -> dict:
         "actor": re.compile(
             rf"\b(?P<actor>{_alternation(lx['paraphrase_actors'])})\s+(?:{_alternation(lx['adverbs'])}\s+){{0,3}}"
             rf"(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
+        "verb_after_apposition": re.compile(
+            rf"^[^.;:]{{0,200}}?,\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "verb_after_doc": re.compile(
             rf"^\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "lead_in": re.compile(rf"(?:{_alternation(re.escape(c) for c in lx['lead_in_cues'])})", re.I),
@@ -808,18 +810,19 @@ class _Reader:
         speaker = None
         doc = None
         mt = self.g["actor"].search(sent)
-        if mt:
+        actor_at = s + mt.start("actor") if mt else e
+        for d in docs:  # a document that is the subject: "The X Declaration of <date> called for", "The X, held ..., said"
+            if d.title.start >= actor_at:
+                break
+            rest = self.text[d.date.end if d.date is not None and d.date.start >= d.title.end else d.title.end:e]
+            verb = self.g["verb_after_doc"].match(rest) or self.g["verb_after_apposition"].match(rest)
+            if verb and d.title.end + verb.start("verb") < actor_at:
+                doc = self._resolve_antecedent(d)
+                speaker = Val(d.title.value, d.title.start, d.title.end, "stated", "document_as_speaker")
+                break
+        if speaker is None and mt:
             speaker = Val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
                           s + mt.end("actor"), "stated", "actor_before_reporting_verb")
-        else:
-            for d in docs:
-                rest = self.text[d.title.end:e]
-                if d.date is not None and d.date.start >= d.title.end:
-                    rest = self.text[d.date.end:e]
-                if self.g["verb_after_doc"].match(rest):
-                    doc = self._resolve_antecedent(d)
-                    speaker = Val(d.title.value, d.title.start, d.title.end, "stated", "document_as_speaker")
-                    break
         if speaker is None:
             return
         st = StatementMention(self.src.source_id, s, e, "paraphrase", "reported_speech", is_truncated=("…" in sent or "..." in sent),

@@ -1,0 +1,1 @@
+"""Benchmark: a deterministic synthetic corpus and timed builds (`make bench`)."""
