@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of UTF-8 .txt sources (default: raw/)")
     b.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder (default: build/)")
+    b.add_argument("--workers", type=int, default=None, help="extraction processes (default: number of cores)")
+    b.add_argument("--no-cache", action="store_true", help="re-extract every source and rebuild even if up to date")
     v = sub.add_parser("validate", help="re-validate a built folder",
                        description="Check a built folder: checksums, schemas, keys, spans, frictionless, DuckDB.",
                        epilog="Example: python -m pipeline validate --out build",
@@ -114,7 +116,12 @@ def _run(args) -> int:
         from pipeline.build import build
 
         show = not args.quiet and (args.verbose or sys.stderr.isatty())
-        result = build(args.raw, args.out, progress=_progress if show else None)
+        result = build(args.raw, args.out, progress=_progress if show else None, workers=args.workers,
+                       use_cache=not args.no_cache)
+        if result.up_to_date:
+            if not args.quiet:
+                print(f"{result.out_dir} is up to date")
+            return EXIT_OK
         if not args.quiet:
             counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
             print(f"built {result.out_dir}: {counts}")

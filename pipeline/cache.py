@@ -1,0 +1,92 @@
+"""Per-source extraction cache: JSON files keyed by the source's bytes, the code and the reference data.
+
+A build with nothing changed does no extraction; changing one source re-extracts only that one.
+JSON only: a cache file is data, never code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from pathlib import Path
+
+from pipeline.errors import Issue
+from pipeline.extract import DateMention, DocumentMention, Extraction, MeetingMention, Signatory, StatementMention, Val
+from pipeline.ingest import SourceText
+from pipeline.paths import ROOT
+
+CACHED = (Val, DateMention, MeetingMention, Signatory, DocumentMention, StatementMention, Issue)
+BY_NAME = {c.__name__: c for c in CACHED}
+
+
+def code_fingerprint(reference_checksum: str) -> str:
+    """What every cached extraction depends on besides its source: the pipeline's code and reference data."""
+    digest = hashlib.sha256(reference_checksum.encode())
+    for path in sorted((ROOT / "pipeline").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(source: SourceText, fingerprint: str) -> str:
+    """The cache file name for one source."""
+    return hashlib.sha256("\0".join((fingerprint, source.sha256, source.source_id, source.origin,
+                                     source.published_date or "")).encode()).hexdigest()
+
+
+def load(folder: Path, key: str, source: SourceText) -> Extraction | None:
+    """The cached extraction of a source, or None."""
+    path = folder / f"{key}.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Extraction(source=source, meetings=_decode(data["meetings"]), documents=_decode(data["documents"]),
+                          statements=_decode(data["statements"]), sentences=[tuple(s) for s in data["sentences"]],
+                          warnings=_decode(data["warnings"]))
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged cache file is rebuilt, never trusted
+
+
+def store(folder: Path, key: str, extraction: Extraction) -> None:
+    """Write one source's extraction (atomically, so a killed build never leaves half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"meetings": _encode(extraction.meetings), "documents": _encode(extraction.documents),
+            "statements": _encode(extraction.statements), "sentences": extraction.sentences,
+            "warnings": _encode(extraction.warnings)}
+    tmp = folder / f".{key}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(folder / f"{key}.json")
+
+
+def _encode(obj):
+    if dataclasses.is_dataclass(obj):
+        return {"@": type(obj).__name__, **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    return obj
+
+
+def _decode(data):
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    if isinstance(data, dict) and "@" in data:
+        cls = BY_NAME[data["@"]]
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _coerce(hints[k], _decode(v)) for k, v in data.items() if k != "@"})
+    if isinstance(data, dict):
+        return {k: _decode(v) for k, v in data.items()}
+    return data
+
+
+def _coerce(hint, value):
+    """JSON has no tuples: restore the tuple-typed fields (mention keys and spans)."""
+    if value is None:
+        return None
+    if typing.get_origin(hint) is tuple or (typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None))
+                                            and any(typing.get_origin(a) is tuple for a in typing.get_args(hint))):
+        return tuple(value)
+    return value
