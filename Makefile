@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv build test validate score docs release clean
+.PHONY: all help venv build test validate score docs release bench clean
 
 all: build ## set up the environment and build the dataset into build/
 
@@ -40,6 +40,9 @@ score: $(STAMP) ## score extraction on the shared corpus (seed and development t
 
 release: build ## bundle the validated build into dist/<name>-<version>.zip
 	$(PY) -m pipeline release --out build --dist dist
+
+bench: $(STAMP) ## benchmark synthetic corpora (BENCH_SIZES=10,100 MB) into build/bench/report.json
+	$(PY) -m bench.run
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build dist

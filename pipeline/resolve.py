@@ -458,8 +458,9 @@ class _Resolver:
                         yield table, rid, name, f.get(name), e
 
     def _evidence(self) -> list[dict]:
-        """One row per value and span; a value repeated many times in one source keeps its first
-        EVIDENCE_PER_VALUE spans per rule (coverage still counts every occurrence)."""
+        """One row per value and span; a value stated or inferred again and again (a meeting named in
+        many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source order; coverage
+        still counts every occurrence."""
         texts = {x.source.source_id: x.source.text for x in self.ex}
         rows = {}
         kept: dict[tuple, int] = {}
@@ -467,7 +468,7 @@ class _Resolver:
             eid = _hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule)
             if eid in rows:
                 continue
-            group = (table, rid, name, e.source_id, e.rule)
+            group = (table, rid, name, e.rule)
             if kept.get(group, 0) >= EVIDENCE_PER_VALUE:
                 continue
             kept[group] = kept.get(group, 0) + 1

@@ -214,3 +214,11 @@ def test_diff_counts_added_removed_and_changed_rows(build_copy, seed_build):
     assert result.returncode == 0, result.stderr
     assert "| meetings | 1 | 1 | 1 |" in result.stdout
     assert "| statements | 0 | 0 | 0 |" in result.stdout
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys\nfrom pipeline.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'pyarrow', 'duckdb', 'frictionless', 'pandera') if m in sys.modules]\n"
+            "print('heavy=' + ','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "heavy=", result.stdout

@@ -1,0 +1,89 @@
+"""`make bench`: build synthetic corpora of several sizes and write build/bench/report.json and report.md.
+
+Sizes come from BENCH_SIZES (MB, comma-separated; default "10,100"). Each measured build runs in
+a fresh process; peak RSS is the largest resident size of that process and its workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.generate import generate
+from pipeline.paths import BUILD_DIR, ROOT
+
+BENCH = BUILD_DIR / "bench"
+
+
+def measure(raw: Path, out: Path, workers: int, cache: bool) -> dict:
+    """Run one build in a child process; its wall time, peak RSS (MB) and stage timings."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.one", str(raw), str(out), str(workers),
+                             "cache" if cache else "nocache"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    output = proc.stdout.read()
+    if status != 0:
+        raise SystemExit(f"bench build failed ({raw}, workers={workers})")
+    data = json.loads(output.strip().splitlines()[-1])
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages": data["stages"],
+            "up_to_date": data["up_to_date"], "rows": data["rows"]}
+
+
+def corpus(mb: int) -> Path:
+    folder = BENCH / f"corpus-{mb}mb"
+    if not (folder / "manifest.csv").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, mb)
+    return folder
+
+
+def main() -> None:
+    sizes = [int(x) for x in os.environ.get("BENCH_SIZES", "10,100").split(",")]
+    small, large = min(sizes), max(sizes)
+    plan = [(small, 1), (small, 2)] + ([(large, 2)] if large != small else [])
+    runs = []
+    for mb, workers in plan:
+        result = measure(corpus(mb), BENCH / "out", workers, cache=False)
+        runs.append({"corpus_mb": mb, "workers": workers, **result})
+        print(f"{mb} MB, {workers} worker(s): {result['seconds']} s, {result['peak_rss_mb']} MB", flush=True)
+    full = runs[-1]
+    measure(corpus(large), BENCH / "out-cached", 2, cache=True)  # fills the cache and the up-to-date record
+    noop = measure(corpus(large), BENCH / "out-cached", 2, cache=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline", "--help"], cwd=ROOT, capture_output=True, check=True)
+    help_seconds = time.perf_counter() - start
+    by = {(r["corpus_mb"], r["workers"]): r for r in runs}
+    report = {
+        "runs": [{k: r[k] for k in ("corpus_mb", "workers", "seconds", "peak_rss_mb")} for r in runs],
+        "full_build_seconds": full["seconds"],
+        "noop_rebuild_seconds": noop["seconds"],
+        "stages": full["stages"],
+        "help_seconds": round(help_seconds, 3),
+        "rows_at_largest": full["rows"],
+        "ratios": {
+            "speedup_2_workers": round(by[(small, 1)]["seconds"] / by[(small, 2)]["seconds"], 2),
+            "large_over_small": round(full["seconds"] / by[(small, 2)]["seconds"], 2),
+            "noop_over_full": round(noop["seconds"] / full["seconds"], 3),
+        },
+    }
+    BENCH.mkdir(parents=True, exist_ok=True)
+    (BENCH / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} cores. Sizes: {sizes} MB (BENCH_SIZES).", "",
+             "| corpus MB | workers | seconds | peak RSS MB |", "|---:|---:|---:|---:|"]
+    lines += [f"| {r['corpus_mb']} | {r['workers']} | {r['seconds']} | {r['peak_rss_mb']} |" for r in runs]
+    lines += ["", f"Full build ({large} MB, 2 workers): {full['seconds']} s; no-op rebuild: {noop['seconds']} s; "
+              f"`--help`: {help_seconds:.2f} s.", "", "Stages of the full build (s): "
+              + ", ".join(f"{k} {v}" for k, v in full["stages"].items()) + ".",
+              "", "Ratios: " + ", ".join(f"{k} {v}" for k, v in report["ratios"].items()) + "."]
+    (BENCH / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
