@@ -47,11 +47,6 @@ class DateMention:
     end_month: int | None
     end_day: int | None
 
-    @property
-    def precision(self) -> str:
-        """day, month or year: the finest part the text gives."""
-        return "day" if self.day else "month" if self.month else "year"
-
 
 @dataclass
 class MeetingMention:
@@ -538,7 +533,7 @@ class _Reader:
         docs.sort(key=lambda d: d.title.start)
         return docs
 
-    def _doc_type_of(self, title: str) -> Val:
+    def _doc_type_of(self, title: str) -> str:
         best = None
         for pattern, spec in self.g["doc_types"]:
             mt = pattern.search(title)

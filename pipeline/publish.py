@@ -48,7 +48,8 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
             files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(frames[name], table))
         for sid, text in sorted(texts.items()):
             _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
-        package = to_datapackage(__version__, created_timestamp(), files=files)
+        raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in sorted(texts)]
+        package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
         issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables, _meta_rows(report, frames))

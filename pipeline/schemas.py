@@ -129,7 +129,7 @@ def to_pandera(table: Table):
     for f in table.fields:
         checks = []
         if f.enum:
-            checks.append(pa.Check.isin(list(f.enum), name=f"enum"))
+            checks.append(pa.Check.isin(list(f.enum), name="enum"))
         if f.pattern:
             checks.append(pa.Check.str_matches(f.pattern, name="pattern"))
         if f.type == "date":
@@ -234,7 +234,8 @@ def to_table_schema(table: Table, with_foreign_keys: bool = True) -> dict:
 
 
 def to_datapackage(version: str, created: str, csv_dir: str = "csv", parquet_dir: str = "parquet",
-                   files: dict[str, tuple[int, str]] | None = None, schemas_dir: Path = SCHEMAS_DIR) -> dict:
+                   files: dict[str, tuple[int, str]] | None = None, schemas_dir: Path = SCHEMAS_DIR,
+                   sources: list[dict] | None = None) -> dict:
     """The datapackage.json descriptor (Data Package v2): CSV resources are canonical, with keys;
     Parquet copies are described as separate resources sharing the schemas, without keys.
 
@@ -259,11 +260,14 @@ def to_datapackage(version: str, created: str, csv_dir: str = "csv", parquet_dir
                 res["encoding"] = "utf-8"
                 res["dialect"] = {"$schema": "https://datapackage.org/profiles/2.0/tabledialect.json",
                                   "header": True, "delimiter": ",", "quoteChar": '"'}
-            # frictionless cannot count a Parquet file's bytes (it reads it through pandas), so only
-            # the CSV copies carry bytes and hash here; SHA256SUMS covers every file
-            if files and path in files and fmt == "csv":
-                res["bytes"], digest = files[path]
-                res["hash"] = f"sha256:{digest}"
+            if files and path in files:
+                size, digest = files[path]
+                if fmt == "csv":
+                    res["bytes"], res["hash"] = size, f"sha256:{digest}"
+                else:
+                    # frictionless cannot count a Parquet file's bytes (it reads it through pandas) and
+                    # fails a declared `bytes`/`hash`; the same facts go under names it does not check
+                    res["parquet_bytes"], res["parquet_sha256"] = size, digest
             res["schema"] = to_table_schema(table, with_foreign_keys=(copy == "csv"))
             resources.append(res)
     return {
@@ -276,6 +280,7 @@ def to_datapackage(version: str, created: str, csv_dir: str = "csv", parquet_dir
         "keywords": meta["keywords"],
         "licenses": meta["licenses"],
         "contributors": meta["contributors"],
+        "sources": list(meta["sources"]) + list(sources or []),
         "resources": resources,
     }
 
