@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
-from pipeline.paths import DUCKDB_NAME
+from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_arrow, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
@@ -48,6 +48,8 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
             files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(frames[name], table))
         for sid, text in sorted(texts.items()):
             _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
+        for source in load_package()["sources"]:  # the reference data the build used travels with it
+            _write(tmp / source["path"], (REFERENCE_DIR.parent / source["path"]).read_bytes())
         raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in sorted(texts)]
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))

@@ -19,7 +19,7 @@ from pipeline.errors import PipelineError
 from pipeline.paths import ROOT
 
 REPO_FILES = ("CHANGELOG.md", "LICENSE", "LICENSE-DATA", "docs/CODEBOOK.md", "docs/DATA_DICTIONARY.md")
-BUILD_PARTS = ("datapackage.json", "csv", "parquet", "texts", "sco_statements.duckdb", "report.json")
+BUILD_PARTS = ("datapackage.json", "csv", "parquet", "texts", "reference", "sco_statements.duckdb", "report.json")
 DUCKDB_MIN = "1.0"
 
 
