@@ -203,8 +203,8 @@ def _grammar(ref: Reference) -> dict:
         "quote_intro": re.compile(rf"\b{_alternation(lx['quote_intro_verbs'])}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$", re.I),
         "min_words": int(lx["min_statement_words"]),
         "actor": re.compile(
-            rf"\b(?P<actor>{_alternation(lx['paraphrase_actors'])})\s+(?:{_alternation(lx['adverbs'])}\s+){{0,3}}"
-            rf"(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
+            rf"\b(?P<actor>{_alternation(lx['paraphrase_actors'])})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
+            rf"(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "verb_after_apposition": re.compile(
             rf"^[^.;:]{{0,200}}?,\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "verb_after_doc": re.compile(
@@ -253,6 +253,7 @@ class _Reader:
         self.last_sentence: dict | None = None
         self.pending_founders: list[Signatory] = []
         self.last_of_type: dict[str, DocumentMention] = {}
+        self.last_para = -1
 
     # -- entry point
     def read(self) -> Extraction:
@@ -364,6 +365,7 @@ class _Reader:
 
     # -- one sentence
     def _read_sentence(self, pi: int, s: int, e: int, masked: str, quotes: list[_Quote]) -> None:
+        self.last_para = pi
         sent = masked[s:e]
         new_meeting = self._meeting_mention(pi, s, e, sent)
         docs = self._document_mentions(pi, s, e, sent, quotes, new_meeting)
@@ -642,6 +644,8 @@ class _Reader:
                 if nxt[:1].isupper():
                     continue
                 break
+            if w.lower() == "and" and self._another_title_follows(sent, tk.end()):
+                break  # "the Charter of the SCO and the Agreement on ...": two documents, not one title
             is_year = bool(re.match(r"(19|20)\d\d\.?$", w))
             if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$", w) or is_year or w.lower() in self.g["connectors"]:
                 # a title ends on a capitalised word (or the year of "until 2025"), never on "the 20th"
@@ -656,6 +660,12 @@ class _Reader:
         if last_good is not None:
             end = last_good
         return end
+
+    def _another_title_follows(self, sent: str, pos: int) -> bool:
+        """A capitalised document keyword starts within the next few words ("and the Agreement")."""
+        head = re.match(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)", sent[pos:])
+        return bool(head) and any(p.search(head.group(1)) and p.search(head.group(1)).group(0)[0].isupper()
+                                  for p, _ in self.g["doc_types"])
 
     def _status(self, s: int, sent: str, a: int, b: int) -> Val:
         best = None
@@ -818,6 +828,11 @@ class _Reader:
         if speaker is None and mt:
             speaker = Val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
                           s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+            if mt.group("actor").lower() == "it":  # "It called for ...": the document last spoken of
+                if self.document is None or self.document_para != self.last_para:
+                    return
+                doc = self.document
+                speaker = Val(doc.title.value, speaker.start, speaker.end, "inferred", "pronoun_for_document")
         if speaker is None:
             return
         st = StatementMention(self.src.source_id, s, e, "paraphrase", "reported_speech", is_truncated=("…" in sent or "..." in sent),

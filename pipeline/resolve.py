@@ -24,7 +24,7 @@ EVIDENCE_PER_VALUE = 3
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
 STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
 BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_government": "Council of Heads of Government",
-               "foreign_ministers": "Council of Foreign Ministers", "other": "SCO meeting"}
+               "foreign_ministers": "Council of Foreign Ministers", "other": "SCO (other body)"}
 
 
 @dataclass
@@ -262,7 +262,9 @@ class _Resolver:
         if rec.get("ordinal") is not None and c.ordinal != rec.get("ordinal"):
             return False
         if rec.get("city") is not None and fold_name(c.city or "") != fold_name(rec.get("city")):
-            return False
+            # a virtual meeting has no city in the chronology; a city of its host country still fits it
+            if not (c.city is None and c.is_virtual and c.country_code == rec.get("country_code")):
+                return False
         if rec.get("city") is None and rec.get("country_code") is not None and c.country_code != rec.get("country_code"):
             return False
         if rec.get("is_virtual") is not None and c.is_virtual != rec.get("is_virtual"):
@@ -315,8 +317,10 @@ class _Resolver:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",
                                       "end_date", "year")}
         row["date_precision"] = f.get("date_precision") or ("year" if f.get("year") else "unknown")
-        body = BODY_LABELS.get(row["body"] or "other")
-        ordinal = f"{_ordinal_word(row['ordinal'])} meeting of the " if row["ordinal"] else "Meeting of the "
+        body = BODY_LABELS.get(row["body"]) if row["body"] else None
+        ordinal = (f"{_ordinal_word(row['ordinal'])} meeting of the " if row["ordinal"] else "Meeting of the ") if body \
+            else "SCO meeting"
+        body = body or ""
         where = row["city"] or ("videoconference" if row["is_virtual"] else None)
         row["label"] = ordinal + body + "".join(f", {p}" for p in (where, row["year"]) if p)
         return dict(meeting_id=mid, **row)

@@ -146,6 +146,19 @@ def test_document_titles(sentence, title, doc_type):
     assert [(d.title.value, d.doc_type.value) for d in docs] == [(title, doc_type)]
 
 
+def test_two_titles_joined_by_and_are_two_documents():
+    docs = read("The heads of state signed the Charter of the Shanghai Cooperation Organization and the Agreement "
+                "on the Regional Anti-Terrorist Structure.").documents
+    assert [d.title.value for d in docs] == ["Charter of the Shanghai Cooperation Organization",
+                                             "Agreement on the Regional Anti-Terrorist Structure"]
+
+
+def test_it_speaks_for_the_document_in_view():
+    x = read("The New Delhi Declaration was adopted on July 4, 2023. It called for joint efforts against terrorism.")
+    assert [(s.kind, s.document, s.speaker.value) for s in x.statements] == [
+        ("paraphrase", x.documents[0].key, "New Delhi Declaration")]
+
+
 def test_generic_lower_case_mention_needs_a_meeting_in_view():
     assert read("A joint communiqué was issued.").documents == []
     x = read("The Council of Heads of State met in Dushanbe in August. A joint communiqué was issued.")
@@ -215,6 +228,8 @@ def test_quoted_names_terms_and_titles_are_not_statements(text):
     pytest.param("The prime ministers said that trade is growing.", "The prime ministers", id="said-that"),
     pytest.param("Facing new threats, the SCO members will work together.", "the SCO members", id="will"),
     pytest.param("President Xi Jinping said that trade is growing.", "President Xi Jinping", id="named-office-holder"),
+    pytest.param("The participants of the Samarkand summit of 2022 stressed that trade matters.", "The participants",
+                 id="actor-with-of-phrase"),
 ])
 def test_reported_speech_is_a_paraphrase(sentence, speaker):
     sts = read(sentence).statements
