@@ -210,7 +210,7 @@ def _grammar(ref: Reference) -> dict:
         "verb_after_doc": re.compile(
             rf"^\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "lead_in": re.compile(rf"(?:{_alternation(re.escape(c) for c in lx['lead_in_cues'])})", re.I),
-        "definition": re.compile(rf"^\s*[»”\"’']?\s*(?:{_alternation(lx['definition_cues'])})\b", re.I),
+        "definition": re.compile(rf"^\s*[»”\"’']?\s*(?:{_alternation(lx['definition_cues'])})(?!\w)", re.I),
         "signatory_cues": [(re.compile(rf"\b{_alternation(v)}\s+", re.I), role)
                            for role, v in lx["signatory_cues"].items()],
         "themes": [(t, re.compile(r"\b(" + _alternation(re.escape(term) for term in t.terms) + r")(?:s|es)?\b", re.I))
