@@ -350,14 +350,13 @@ class _Resolver:
         if d.year is not None:
             rec.put("year", d.year.value, _ev(sid, d.year))
         mid = self.meeting_of_mention.get(d.meeting) if d.meeting else None
-        title_ev = Ev(sid, d.title.start, d.title.end, "inferred", "")
         if mid is not None:
             basis = "stated" if d.meeting_rule == "doc_meeting_same_sentence" else "inferred"
             rec.put("meeting_id", mid, Ev(sid, d.sentence[0], d.sentence[1], basis, d.meeting_rule))
         else:
             entry, rule = self._chronology_for_document(d)
             if entry is not None:
-                ev = Ev(sid, title_ev.start, title_ev.end, "inferred", rule)
+                ev = Ev(sid, d.title.start, d.title.end, "inferred", rule)
                 rec.put("meeting_id", self._chronology_meeting(entry, ev), ev)
         mid = rec.get("meeting_id")
         if mid is not None:
