@@ -192,6 +192,7 @@ def _grammar(ref: Reference) -> dict:
             rf"\b(?:{_alternation(lx['meeting_verbs'])}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})"),
         "doc_types": doc_kw,
+        "not_places": {fold_name(p) for p in lx["not_places"]},
         "connectors": set(lx["title_connectors"]),
         "title_opener": re.compile(rf"\s+({_alternation(lx['title_openers'])})\s+", re.I),
         "year_openers": set(lx["title_year_openers"]),
@@ -463,7 +464,7 @@ class _Reader:
         if mt:
             name = mt.group(1)
             a, b = s + mt.start(1), s + mt.end(1)
-            if fold_name(name).split()[0] in MONTHS:
+            if fold_name(name).split()[0] in MONTHS or fold_name(name) in self.g["not_places"]:
                 return None, None
             code = self.ref.states.get(fold_name(name))
             if code:

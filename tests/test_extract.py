@@ -106,6 +106,11 @@ def test_unknown_city_is_kept_as_written_with_a_warning():
     assert [w.rule for w in x.warnings] == ["unknown_city"]
 
 
+def test_a_region_is_not_a_meeting_place():
+    m = read("The Council of Heads of State met in Central Asia on 5 May 2030.").meetings[0]
+    assert m.city is None
+
+
 def test_a_council_named_without_anything_identifying_still_resets_the_context():
     x = read("The Council of Heads of State met in Astana on June 14-15.\n\n"
              "At a Meeting of the Council of the Heads of Member States, the following statement was made:\n\n"
