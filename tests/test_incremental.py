@@ -45,3 +45,13 @@ def test_cache_and_workers_give_the_same_bytes(tmp_path):
     cached = build(raw, pooled, workers=2)
     assert cached.extracted == 0 and not cached.up_to_date
     assert _bytes(plain) == pooled_bytes == _bytes(cached.out_dir)
+
+
+def test_a_rebuild_keeps_the_benchmark_folder(tmp_path):
+    out = tmp_path / "out"
+    build(ROOT / "raw", out, workers=1)
+    (out / "bench").mkdir()
+    (out / "bench" / "report.json").write_text("{}", encoding="utf-8")
+    build(ROOT / "raw", out, workers=1, use_cache=False)
+    assert (out / "bench" / "report.json").read_text(encoding="utf-8") == "{}"
+    assert "bench/" not in (out / "SHA256SUMS").read_text(encoding="utf-8")
