@@ -7,6 +7,7 @@ JSON only: a cache file is data, never code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import typing
@@ -75,18 +76,20 @@ def _decode(data):
         return [_decode(v) for v in data]
     if isinstance(data, dict) and "@" in data:
         cls = BY_NAME[data["@"]]
-        hints = typing.get_type_hints(cls)
-        return cls(**{k: _coerce(hints[k], _decode(v)) for k, v in data.items() if k != "@"})
+        tuples = _tuple_fields(cls)
+        return cls(**{k: (tuple(v) if k in tuples and v is not None else _decode(v)) for k, v in data.items() if k != "@"})
     if isinstance(data, dict):
         return {k: _decode(v) for k, v in data.items()}
     return data
 
 
-def _coerce(hint, value):
-    """JSON has no tuples: restore the tuple-typed fields (mention keys and spans)."""
-    if value is None:
-        return None
-    if typing.get_origin(hint) is tuple or (typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None))
-                                            and any(typing.get_origin(a) is tuple for a in typing.get_args(hint))):
-        return tuple(value)
-    return value
+@functools.lru_cache(maxsize=None)
+def _tuple_fields(cls) -> frozenset[str]:
+    """Fields typed as tuples (mention keys and spans): JSON gives them back as lists."""
+    hints = typing.get_type_hints(cls)
+    out = set()
+    for name, hint in hints.items():
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is tuple or any(typing.get_origin(a) is tuple for a in args):
+            out.add(name)
+    return frozenset(out)
