@@ -11,6 +11,7 @@ from pipeline.build import build
 
 
 def main() -> None:
+    """Build once with the given raw folder, output, workers and cache setting."""
     raw, out, workers, cache = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "cache"
     start = time.perf_counter()
     result = build(raw, out, workers=workers, use_cache=cache)

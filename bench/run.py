@@ -36,6 +36,7 @@ def measure(raw: Path, out: Path, workers: int, cache: bool) -> dict:
 
 
 def corpus(mb: int) -> Path:
+    """The synthetic corpus of that size, generated once."""
     folder = BENCH / f"corpus-{mb}mb"
     if not (folder / "manifest.csv").is_file():
         shutil.rmtree(folder, ignore_errors=True)
@@ -44,6 +45,7 @@ def corpus(mb: int) -> Path:
 
 
 def main() -> None:
+    """Run the planned builds and write the report."""
     sizes = [int(x) for x in os.environ.get("BENCH_SIZES", "10,100").split(",")]
     small, large = min(sizes), max(sizes)
     plan = [(small, 1), (small, 2)] + ([(large, 2)] if large != small else [])

@@ -258,6 +258,7 @@ class _Reader:
 
     # -- entry point
     def read(self) -> Extraction:
+        """Every mention of the source, in reading order."""
         quotes = self._find_quotes()
         masked = self._mask(quotes)
         quotes_by_para: dict[int, list[_Quote]] = {}

@@ -68,6 +68,7 @@ def _timeline_svg(t: dict, themes_of: dict, colour: dict) -> str:
     span = max(last - first, 1)
 
     def x(m):
+        """Horizontal position of a meeting on the time axis."""
         day = m["start_date"] or f"{m['year']}-07-01"
         year, month = int(day[:4]), int(day[5:7])
         return left + (year - first + (month - 1) / 12) / (span + 1) * (width - left - right)

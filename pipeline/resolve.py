@@ -112,6 +112,7 @@ class _Resolver:
         self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
 
     def run(self) -> Resolved:
+        """Records of every table from all the mentions."""
         for x in self.ex:
             self.warnings.extend(x.warnings)
             for m in x.meetings:
