@@ -571,6 +571,8 @@ class _Reader:
                     return ref_doc
             if not capital and self.meeting is None and meeting is None:
                 return None  # a lower-case mention with no meeting in view names nothing we can identify
+            if capital and not prev and not spec.get("generic"):
+                return None  # "Agreement was reached ...": a capitalised common noun opening a sentence
         title = self.text[a:b]
         return self._new_document(pi, s, e, sent, Val(" ".join(title.split()), a, b, "stated",
                                                        "title_by_keyword" if named else "generic_mention"),

@@ -151,6 +151,14 @@ def test_document_titles(sentence, title, doc_type):
     assert [(d.title.value, d.doc_type.value) for d in docs] == [(title, doc_type)]
 
 
+@pytest.mark.parametrize("sentence", [
+    pytest.param("Agreement was reached on all points.", id="agreement-reached"),
+    pytest.param("Decision makers met in Astana on 3 July 2024.", id="decision-makers"),
+])
+def test_a_capitalised_common_noun_opening_a_sentence_is_no_document(sentence):
+    assert read(sentence).documents == []
+
+
 def test_two_titles_joined_by_and_are_two_documents():
     docs = read("The heads of state signed the Charter of the Shanghai Cooperation Organization and the Agreement "
                 "on the Regional Anti-Terrorist Structure.").documents
