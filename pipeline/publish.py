@@ -44,9 +44,10 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
     try:
         tmp.mkdir()
         files: dict[str, tuple[int, str]] = {}
-        for name, table in tables.items():
-            files[f"csv/{name}.csv"] = _write(tmp / "csv" / f"{name}.csv", _csv_bytes(frames[name], table))
-            files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(frames[name], table))
+        arrow = {name: _arrow_table(frames[name], table) for name, table in tables.items()}
+        for name in tables:
+            files[f"csv/{name}.csv"] = _write(tmp / "csv" / f"{name}.csv", _csv_bytes(arrow[name]))
+            files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(arrow[name]))
         for sid, text in sorted(texts.items()):
             _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
         for source in load_package()["sources"]:  # the reference data the build used travels with it
@@ -55,7 +56,7 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
-        issues = _write_duckdb(tmp / DUCKDB_NAME, frames, tables, _meta_rows(report, frames))
+        issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, frames))
         started = time.perf_counter()
         issues += frictionless_issues(tmp)
         if seconds is not None:
@@ -102,22 +103,16 @@ def _write(path: Path, data: bytes) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _cell(value, ftype: str) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    if ftype == "boolean":
-        return "true" if value else "false"
-    return str(value)
+def _csv_bytes(arrow) -> bytes:
+    """CSV through Arrow's writer: header, LF, quotes only where needed, empty cell for NULL."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
-
-def _csv_bytes(frame, table: Table) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(table.columns)
-    types = [f.type for f in table.fields]
-    for row in frame.astype(object).itertuples(index=False, name=None):
-        writer.writerow([_cell(v, t) for v, t in zip(row, types)])
-    return buf.getvalue().encode("utf-8")
+    plain = pa.Table.from_arrays(
+        [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in arrow.columns], names=arrow.column_names)
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(plain, sink, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
 
 
 def _arrow_table(frame, table: Table):
@@ -136,17 +131,16 @@ def _arrow_table(frame, table: Table):
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _parquet_bytes(frame, table: Table) -> bytes:
+def _parquet_bytes(arrow) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
-    pq.write_table(_arrow_table(frame, table), sink, compression="zstd", write_statistics=True,
-                   store_schema=True, use_dictionary=True)
+    pq.write_table(arrow, sink, compression="zstd", write_statistics=True, store_schema=True, use_dictionary=True)
     return sink.getvalue().to_pybytes()
 
 
-def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table], meta: dict) -> list[Issue]:
+def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta: dict) -> list[Issue]:
     """Create every table with its constraints, comments and views, bulk-load it, and add `_meta`.
 
     Written with storage version v1.0.0 so DuckDB 1.x opens it too. A constraint failure is an issue.
@@ -163,7 +157,7 @@ def _write_duckdb(path: Path, frames: dict, tables: dict[str, Table], meta: dict
             con.sql(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}'")
             for f in table.fields:
                 con.sql(f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}'")
-            arrow = _arrow_table(frames[name], table)
+            arrow = arrow_tables[name]
             self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
             batches = _parents_first(arrow, self_ref) if self_ref else [arrow]
             try:
