@@ -65,7 +65,10 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             f"{reused} of {len(extractions)} source(s) from the cache")
     with clock("resolve") as say:
         resolved = resolve(extractions, ref)
-        frames = {name: conform(resolved.tables[name], table) for name, table in load_tables().items()}
+        del extractions  # mentions are not needed past this point; free them before the tables grow
+        frames = {}
+        for name, table in load_tables().items():
+            frames[name] = conform(resolved.tables.pop(name), table)  # each row list freed once conformed
         say(", ".join(f"{len(f)} {n}" for n, f in frames.items() if n in ("meetings", "documents", "statements")))
     texts = {s.source_id: s.text for s in corpus.sources}
     with clock("validate") as say:
