@@ -65,6 +65,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             f"{reused} of {len(extractions)} source(s) from the cache")
     with clock("resolve") as say:
         resolved = resolve(extractions, ref)
+        extracted = len(extractions) - reused
         del extractions  # mentions are not needed past this point; free them before the tables grow
         frames = {}
         for name, table in load_tables().items():
@@ -91,7 +92,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     with clock("publish") as say:
         publish(frames, texts, Path(out_dir), report, seconds=seconds)
         say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
-    return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=len(extractions) - reused)
+    return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 
 
 def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int):
