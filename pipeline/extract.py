@@ -206,6 +206,7 @@ def _grammar(ref: Reference) -> dict:
         "actor": re.compile(
             rf"\b(?P<actor>{_alternation(lx['paraphrase_actors'])})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
             rf"(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
+        "according_to": re.compile(rf"^\s*(?:{_alternation(lx['source_cues'])})\b", re.I),
         "verb_after_apposition": re.compile(
             rf"^[^.;:]{{0,200}}?,\s*(?:{_alternation(lx['adverbs'])}\s+){{0,3}}(?P<verb>{_alternation(lx['reporting_verbs'])})\b", re.I),
         "verb_after_doc": re.compile(
@@ -829,9 +830,13 @@ class _Reader:
                 doc = self._resolve_antecedent(d)
                 speaker = Val(d.title.value, d.title.start, d.title.end, "stated", "document_as_speaker")
                 break
+        source_rule = None
         if speaker is None and mt:
             speaker = Val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
                           s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+            cited = next((d for d in docs if d.title.start < actor_at), None)
+            if cited is not None and self.g["according_to"].match(sent):  # "According to the communiqué, the parties ..."
+                doc, source_rule = self._resolve_antecedent(cited), "paraphrase_according_to_document"
             if mt.group("actor").lower() == "it":  # "It called for ...": the document last spoken of
                 if self.document is None or self.document_para != self.last_para:
                     return
@@ -843,7 +848,8 @@ class _Reader:
                               speaker=speaker)
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
-        st.link_rule = "paraphrase_document_as_speaker" if doc else ("paraphrase_meeting_in_context" if st.meeting else None)
+        st.link_rule = source_rule or ("paraphrase_document_as_speaker" if doc else
+                                       ("paraphrase_meeting_in_context" if st.meeting else None))
         self._themes(st)
         self.statements.append(st)
 

@@ -166,6 +166,13 @@ def test_two_titles_joined_by_and_are_two_documents():
                                              "Agreement on the Regional Anti-Terrorist Structure"]
 
 
+def test_according_to_a_document_links_the_paraphrase_to_it():
+    x = read("In Moscow the Council of Heads of Government adopted a joint communiqué. According to the communiqué, "
+             "the parties will develop cooperation in information security.")
+    [st] = x.statements
+    assert st.document == x.documents[0].key and st.speaker.value == "the parties"
+
+
 def test_it_speaks_for_the_document_in_view():
     x = read("The New Delhi Declaration was adopted on July 4, 2023. It called for joint efforts against terrorism.")
     assert [(s.kind, s.document, s.speaker.value) for s in x.statements] == [
