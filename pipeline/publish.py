@@ -7,17 +7,13 @@ build leaves the previous one exactly as it was. The only stage that writes the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import shutil
 import time
 from pathlib import Path
-
-import pandas as pd
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
@@ -116,6 +112,7 @@ def _csv_bytes(arrow) -> bytes:
 
 
 def _arrow_table(frame, table: Table):
+    import pandas as pd
     import pyarrow as pa
 
     schema = to_arrow(table)
