@@ -157,7 +157,23 @@ DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a n
     re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"),
     re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"),
 ]
+DATE_GATE = re.compile(rf"{_MONTH}|(?:19|20)\d{{2}}")  # every date pattern needs a month name or a year
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
+
+
+_FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a\u03a3\u03c2]")  # lower() does not mirror IGNORECASE here
+
+
+def _folded(text: str) -> str | None:
+    """The text lower-cased for the gates, or None (gates open) where lower-casing is not case folding."""
+    return text.lower() if text.isascii() or not _FOLD_UNSAFE.search(text) else None
+
+
+def _gate(patterns) -> re.Pattern:
+    """One case-sensitive pattern for lower-cased text: the patterns' literals lower-cased, escapes kept."""
+    lowered = [re.sub(r"\\.|[^\\]+", lambda m: m.group(0) if m.group(0)[0] == "\\" else m.group(0).lower(), p)
+               for p in patterns]
+    return re.compile("|".join(lowered))
 
 
 def _alternation(items) -> str:
@@ -178,6 +194,15 @@ def _grammar(ref: Reference) -> dict:
     doc_kw = [(re.compile(rf"\b{d['keyword']}s?\b", re.I), d) for d in lx["document_types"]]
     city_names = sorted(ref.cities, key=len, reverse=True)
     return {
+        # Gates: each is the union of a family of patterns, lower-cased, searched in the lower-cased
+        # sentence (4x faster than IGNORECASE); a sentence a gate misses cannot match the family.
+        "any_body": _gate(rf"\b{p}\b" for pats in lx["bodies"].values() for p in pats),
+        "any_doc": _gate(rf"\b{d['keyword']}s?\b" for d in lx["document_types"]),
+        "any_signatory": _gate(rf"\b{_alternation(v)}\s+" for v in lx["signatory_cues"].values()),
+        "any_theme": _gate([r"\b" + _alternation(re.escape(term) for t in ref.themes for term in t.terms)]),
+        "any_city": _gate([r"\b" + _alternation(re.escape(c) for c in city_names) + r"\b"]),
+        "any_actor": _gate([rf"\b{_alternation(lx['paraphrase_actors'])}"]),
+        "any_reporting_verb": _gate([rf"\b{_alternation(lx['reporting_verbs'])}\b"]),
         "bodies": body_patterns,
         "meeting_noun": re.compile(rf"\b{nouns}s?\b", re.I),
         "meeting_verb": re.compile(rf"\b{_alternation(lx['meeting_verbs'])}\b", re.I),
@@ -256,6 +281,11 @@ class _Reader:
         self.pending_founders: list[Signatory] = []
         self.last_of_type: dict[str, DocumentMention] = {}
         self.last_para = -1
+        self.folded: str | None = None  # the sentence being read, lower-cased for the gates
+
+    def _gate(self, name: str) -> bool:
+        """Whether the current sentence may match the family of patterns behind gate `name`."""
+        return self.folded is None or self.g[name].search(self.folded) is not None
 
     # -- entry point
     def read(self) -> Extraction:
@@ -370,6 +400,7 @@ class _Reader:
     def _read_sentence(self, pi: int, s: int, e: int, masked: str, quotes: list[_Quote]) -> None:
         self.last_para = pi
         sent = masked[s:e]
+        self.folded = _folded(sent)
         new_meeting = self._meeting_mention(pi, s, e, sent)
         docs = self._document_mentions(pi, s, e, sent, quotes, new_meeting)
         self._signatories(pi, s, e, sent, docs)
@@ -395,6 +426,10 @@ class _Reader:
         body = self._body(s, sent)
         noun = g["meeting_noun"].search(sent)
         verb = g["meeting_verb"].search(sent)
+        if not (noun or body):
+            if verb:
+                self._place(s, sent)  # still warns of a place missing from the gazetteer
+            return None
         city, country = self._place(s, sent)
         if not (noun or (body and verb) or (body and city)):
             return None
@@ -427,6 +462,8 @@ class _Reader:
         return m
 
     def _body(self, s: int, sent: str):
+        if not self._gate("any_body"):
+            return None
         best = None
         for pattern, body, council in self.g["bodies"]:
             for mt in pattern.finditer(sent):
@@ -452,7 +489,7 @@ class _Reader:
         return Val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), "inferred", "anniversary_year")
 
     def _place(self, s: int, sent: str) -> tuple[Val | None, Val | None]:
-        for mt in self.g["city"].finditer(sent):
+        for mt in self.g["city"].finditer(sent) if self._gate("any_city") else ():
             if not mt.group(0)[0].isupper():
                 continue
             rule = ("city_after_in" if self.g["in_place"].search(sent[max(0, mt.start() - 25):mt.start()])
@@ -479,6 +516,8 @@ class _Reader:
 
     # -- dates
     def _dates(self, s: int, sent: str) -> list[DateMention]:
+        if not DATE_GATE.search(sent):
+            return []
         taken: list[tuple[int, int]] = []
         found = []
         for pattern in DATE_PATTERNS:
@@ -526,7 +565,7 @@ class _Reader:
                 docs.append(self._new_document(pi, s, e, sent, Val(title, a, a + len(title), "stated", "quoted_title"),
                                                dtype, meeting, named=True))
                 taken.append((q.open, q.close))
-        for pattern, spec in self.g["doc_types"]:
+        for pattern, spec in self.g["doc_types"] if self._gate("any_doc") else ():
             for mt in pattern.finditer(sent):
                 a, b = s + mt.start(), s + mt.end()
                 if any(a < y and x < b for x, y in taken):
@@ -730,6 +769,8 @@ class _Reader:
 
     # -- signatories
     def _signatories(self, pi, s, e, sent, docs: list[DocumentMention]) -> None:
+        if not self._gate("any_signatory"):
+            return
         for pattern, role in self.g["signatory_cues"]:
             for mt in pattern.finditer(sent):
                 states = self._state_list(s, sent, mt.end())
@@ -776,8 +817,14 @@ class _Reader:
             return None
 
     # -- statements
+    def _actor(self, sent: str) -> re.Match | None:
+        """The actor and reporting verb in (part of) the current sentence."""
+        if not (self._gate("any_actor") and self._gate("any_reporting_verb")):
+            return None
+        return self.g["actor"].search(sent)
+
     def _speaker(self, s: int, sent: str) -> Val | None:
-        mt = self.g["actor"].search(sent)
+        mt = self._actor(sent)
         if mt:
             return Val(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), "stated", "actor_before_reporting_verb")
         return None
@@ -819,7 +866,7 @@ class _Reader:
     def _paraphrase(self, s: int, e: int, sent: str, docs: list[DocumentMention]) -> None:
         speaker = None
         doc = None
-        mt = self.g["actor"].search(sent)
+        mt = self._actor(sent)
         actor_at = s + mt.start("actor") if mt else e
         for d in docs:  # a document that is the subject: "The X Declaration of <date> called for", "The X, held ..., said"
             if d.title.start >= actor_at:
@@ -855,6 +902,9 @@ class _Reader:
 
     def _themes(self, st: StatementMention) -> None:
         text = self.text[st.start:st.end]
+        folded = _folded(text)
+        if folded is not None and not self.g["any_theme"].search(folded):
+            return
         for theme, rx in self.g["themes"]:
             hits = [Val(m.group(0), st.start + m.start(), st.start + m.end(), "stated", "theme_term_in_text")
                     for m in rx.finditer(text)]
