@@ -35,12 +35,14 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     beside out_dir; when the inputs match the existing build exactly, nothing is redone.
     `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
     """
+    import pyarrow.compute as pc
+
     from pipeline.cache import code_fingerprint
     from pipeline.ingest import ingest
     from pipeline.publish import publish
     from pipeline.reference import load_reference
     from pipeline.resolve import resolve
-    from pipeline.schemas import conform, load_tables
+    from pipeline.schemas import conform, load_tables, to_frame
     from pipeline.validate import validate
 
     seconds: dict[str, float] = {}
@@ -59,48 +61,49 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         warnings = [Issue(**w) for w in report["warnings"]]
         return BuildResult(out_dir, report["row_counts"], warnings, seconds, up_to_date=True)
     with clock("extract") as say:
-        extractions, reused = _extract_all(corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
-                                           workers or os.cpu_count() or 1)
-        say(f"{sum(len(x.statements) for x in extractions)} statement mention(s); "
-            f"{reused} of {len(extractions)} source(s) from the cache")
+        results, local, reused = _extract_all(corpus.sources, ref, fingerprint,
+                                              _cache_dir(out_dir) if use_cache else None, workers or os.cpu_count() or 1)
+        say(f"{local['statements'].num_rows} statement(s); "
+            f"{reused} of {len(results)} source(s) from the cache")
     with clock("resolve") as say:
-        resolved = resolve(extractions, ref)
-        extracted = len(extractions) - reused
-        del extractions  # mentions are not needed past this point; free them before the tables grow
-        frames = {}
-        for name, table in load_tables().items():
-            frames[name] = conform(resolved.tables.pop(name), table)  # each row list freed once conformed
-        say(", ".join(f"{len(f)} {n}" for n, f in frames.items() if n in ("meetings", "documents", "statements")))
+        resolved = resolve(results, local, corpus.sources, ref)
+        extracted = len(results) - reused
+        del results, local  # each source's rows now live in the resolved tables
+        specs = load_tables()
+        tables = {name: conform(resolved.tables.pop(name), spec) for name, spec in specs.items()}
+        say(", ".join(f"{t.num_rows} {n}" for n, t in tables.items() if n in ("meetings", "documents", "statements")))
     texts = {s.source_id: s.text for s in corpus.sources}
     with clock("validate") as say:
-        issues = validate(frames, texts, set(ref.rules))
+        issues = validate({name: to_frame(t, specs[name]) for name, t in tables.items()}, texts, set(ref.rules))
         if issues:
             raise PipelineError("validate", issues)
         say("pandera, keys and spans passed")
     warnings = list(corpus.warnings) + resolved.warnings
-    counts = {name: len(frame) for name, frame in frames.items()}
-    coverage = frames["coverage"]
+    counts = {name: t.num_rows for name, t in tables.items()}
     report = {
         "version": __version__,
         "inputs_sha256": inputs,
         "reference_sha256": ref.checksum,
         "sources": {s.source_id: s.sha256 for s in corpus.sources},
         "row_counts": counts,
-        "sentences_unused": int((~coverage["is_used"].astype(bool)).sum()),
+        "sentences_unused": counts["coverage"] - int(pc.sum(tables["coverage"]["is_used"]).as_py() or 0),
         "warnings": [w.to_dict() for w in warnings],
     }
     with clock("publish") as say:
-        publish(frames, texts, Path(out_dir), report, seconds=seconds)
+        publish(tables, texts, Path(out_dir), report, seconds=seconds)
         say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 
 
 def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int):
-    """Extract every source: from the cache where it can, else in a process pool; results in source order."""
+    """Each source's mentions (in source order), every source's own rows (Arrow tables, concatenated in
+    source order) and how many sources came from the cache. Misses are extracted in a process pool,
+    in contiguous chunks whose rows travel as one Arrow table per chunk; workers fill the cache."""
     from pipeline import cache
-    from pipeline.extract import extract
+    from pipeline.source_rows import combine_rows
 
     results: list = [None] * len(sources)
+    parts: list[tuple[int, dict]] = []  # (first source index, tables of a run of sources)
     keys = [cache.cache_key(s, fingerprint) for s in sources]
     todo = []
     for i, (source, key) in enumerate(zip(sources, keys)):
@@ -108,29 +111,45 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
         if hit is None:
             todo.append(i)
         else:
+            parts.append((i, hit.tables))
+            hit.tables = {}
             results[i] = hit
-    if workers > 1 and len(todo) > 1:
+    size = max(1, min(64, len(todo) // (workers * 4) or 1))
+    chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+    jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir) for chunk in chunks]
+    if workers > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        chunk = max(1, len(todo) // (workers * 8))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, x in zip(todo, pool.map(_extract_one, [sources[i] for i in todo], chunksize=chunk)):
-                results[i] = x
+            done = list(pool.map(_extract_chunk, *zip(*jobs)))
     else:
-        for i in todo:
-            results[i] = extract(sources[i], ref)
-    if cache_dir:
-        for i in todo:
-            cache.store(cache_dir, keys[i], results[i])
-    return results, len(sources) - len(todo)
+        done = [_extract_chunk(*job, ref=ref) for job in jobs]
+    for chunk, (light, tables) in zip(chunks, done):
+        for i, r in zip(chunk, light):
+            results[i] = r
+        parts.append((chunk[0], tables))
+    parts.sort(key=lambda p: p[0])
+    return results, combine_rows([t for _, t in parts]), len(sources) - len(todo)
 
 
-def _extract_one(source):
-    """Extraction in a worker process: the reference data is loaded (and cached) there."""
+def _extract_chunk(sources, keys, cache_dir: Path | None, ref=None):
+    """Extraction and own rows of a run of sources, in a worker process (the reference data is loaded
+    and cached there): their mentions, and their rows as one Arrow table per table."""
+    from pipeline import cache
     from pipeline.extract import extract
     from pipeline.reference import load_reference
+    from pipeline.source_rows import combine_rows, source_rows
 
-    return extract(source, load_reference())
+    ref = ref or load_reference()
+    light, parts = [], []
+    for source, key in zip(sources, keys):
+        rows = source_rows(extract(source, ref), ref)
+        if cache_dir:
+            cache.store(cache_dir, key, rows)
+        parts.append(rows.tables)
+        rows.tables = {}
+        light.append(rows)
+    return light, combine_rows(parts)
 
 
 def _cache_dir(out_dir: Path) -> Path:

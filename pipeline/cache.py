@@ -1,7 +1,9 @@
-"""Per-source extraction cache: JSON files keyed by the source's bytes, the code and the reference data.
+"""Per-source cache of what the extraction workers produce, keyed by the source's bytes, the code and
+the reference data.
 
 A build with nothing changed does no extraction; changing one source re-extracts only that one.
-JSON only: a cache file is data, never code.
+One uncompressed zip per source: the mentions as JSON and each table as an Arrow IPC stream.
+Data only, never code.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ import dataclasses
 import functools
 import hashlib
 import json
+import io
 import typing
+import zipfile
 from pathlib import Path
 
 from pipeline.errors import Issue
-from pipeline.extract import DateMention, DocumentMention, Extraction, MeetingMention, Signatory, StatementMention, Val
+from pipeline.extract import DateMention, DocumentMention, MeetingMention, Signatory, Val
 from pipeline.ingest import SourceText
 from pipeline.paths import ROOT
+from pipeline.source_rows import SourceRows
 
-CACHED = (Val, DateMention, MeetingMention, Signatory, DocumentMention, StatementMention, Issue)
+CACHED = (Val, DateMention, MeetingMention, Signatory, DocumentMention, Issue)
 BY_NAME = {c.__name__: c for c in CACHED}
 
 
@@ -36,29 +41,46 @@ def cache_key(source: SourceText, fingerprint: str) -> str:
                                      source.published_date or "")).encode()).hexdigest()
 
 
-def load(folder: Path, key: str, source: SourceText) -> Extraction | None:
-    """The cached extraction of a source, or None."""
-    path = folder / f"{key}.json"
+def load(folder: Path, key: str, source: SourceText) -> SourceRows | None:
+    """The cached rows and mentions of a source, or None."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    path = folder / f"{key}.zip"
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Extraction(source=source, meetings=_decode(data["meetings"]), documents=_decode(data["documents"]),
-                          statements=_decode(data["statements"]), sentences=[tuple(s) for s in data["sentences"]],
-                          warnings=_decode(data["warnings"]))
-    except (ValueError, KeyError, TypeError):
+        with zipfile.ZipFile(path) as z:
+            data = json.loads(z.read("mentions.json").decode("utf-8"))
+            tables = {}
+            for name in data["tables"]:
+                with pa.ipc.open_stream(z.read(f"{name}.arrow")) as reader:
+                    tables[name] = reader.read_all()
+        if data["source_id"] != source.source_id:
+            return None
+        return SourceRows(source_id=data["source_id"], meetings=_decode(data["meetings"]),
+                          documents=_decode(data["documents"]), warnings=_decode(data["warnings"]), tables=tables)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, pa.ArrowException):
         return None  # a damaged cache file is rebuilt, never trusted
 
 
-def store(folder: Path, key: str, extraction: Extraction) -> None:
-    """Write one source's extraction (atomically, so a killed build never leaves half a file)."""
+def store(folder: Path, key: str, rows: SourceRows) -> None:
+    """Write one source's rows and mentions (atomically, so a killed build never leaves half a file)."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"meetings": _encode(extraction.meetings), "documents": _encode(extraction.documents),
-            "statements": _encode(extraction.statements), "sentences": extraction.sentences,
-            "warnings": _encode(extraction.warnings)}
+    data = {"source_id": rows.source_id, "meetings": _encode(rows.meetings), "documents": _encode(rows.documents),
+            "warnings": _encode(rows.warnings), "tables": list(rows.tables)}
     tmp = folder / f".{key}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(folder / f"{key}.json")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("mentions.json", json.dumps(data, ensure_ascii=False))
+        for name, table in rows.tables.items():
+            sink = io.BytesIO()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            z.writestr(f"{name}.arrow", sink.getvalue())
+    tmp.replace(folder / f"{key}.zip")
 
 
 def _encode(obj):

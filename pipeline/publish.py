@@ -24,8 +24,9 @@ DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 CARRIED_OVER = ("bench",)
 
 
-def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None) -> Path:
-    """Write every output into out_dir, replacing what was there only if all checks pass.
+def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None) -> Path:
+    """Write every output (from the conformed Arrow tables) into out_dir, replacing what was there
+    only if all checks pass.
 
     `seconds`, when given, receives the time of the frictionless gate as its own stage.
     """
@@ -40,7 +41,6 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
     try:
         tmp.mkdir()
         files: dict[str, tuple[int, str]] = {}
-        arrow = {name: _arrow_table(frames[name], table) for name, table in tables.items()}
         for name in tables:
             files[f"csv/{name}.csv"] = _write(tmp / "csv" / f"{name}.csv", _csv_bytes(arrow[name]))
             files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(arrow[name]))
@@ -52,7 +52,7 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
-        issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, frames))
+        issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, arrow))
         started = time.perf_counter()
         issues += frictionless_issues(tmp)
         if seconds is not None:
@@ -67,11 +67,11 @@ def publish(frames: dict, texts: dict[str, str], out_dir: Path, report: dict, se
     return out_dir
 
 
-def _meta_rows(report: dict, frames: dict) -> dict:
+def _meta_rows(report: dict, arrow: dict) -> dict:
     rows = {"dataset": load_package()["name"], "version": __version__, "created": created_timestamp(),
             "reference_sha256": report.get("reference_sha256", "")}
     rows.update({f"source_sha256:{sid}": digest for sid, digest in sorted(report.get("sources", {}).items())})
-    rows.update({f"rows:{name}": len(frame) for name, frame in frames.items()})
+    rows.update({f"rows:{name}": table.num_rows for name, table in arrow.items()})
     return rows
 
 
@@ -109,23 +109,6 @@ def _csv_bytes(arrow) -> bytes:
     sink = pa.BufferOutputStream()
     pacsv.write_csv(plain, sink, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
     return sink.getvalue().to_pybytes()
-
-
-def _arrow_table(frame, table: Table):
-    import pandas as pd
-    import pyarrow as pa
-
-    schema = to_arrow(table)
-    arrays = []
-    for f, field in zip(table.fields, schema):
-        values = [None if (v is None or v is pd.NA) else v for v in frame[f.name].astype(object)]
-        if f.type == "date":
-            values = [None if v is None else dt.date.fromisoformat(v) for v in values]
-        if pa.types.is_dictionary(field.type):
-            arrays.append(pa.array(values, type=pa.string()).dictionary_encode())
-        else:
-            arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _parquet_bytes(arrow) -> bytes:

@@ -8,19 +8,18 @@ between the text and the chronology keeps the text and is reported, never overwr
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import datetime as dt
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from pipeline.errors import Issue
-from pipeline.extract import DocumentMention, Extraction, MeetingMention, StatementMention, Val
+from pipeline.extract import DocumentMention, MeetingMention, Val
+from pipeline.ingest import SourceText
 from pipeline.reference import ChronologyEntry, Reference, fold_name
+from pipeline.source_rows import EVIDENCE_PER_VALUE, SourceRows, evidence_value, hash_id, sentence_users
 
-EVIDENCE_PER_VALUE = 3
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
 STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
 BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_government": "Council of Heads of Government",
@@ -64,15 +63,29 @@ class Fielded:
 
 @dataclass
 class Resolved:
-    """Rows of every table (lists of dicts in schema column names), and the problems found."""
+    """Every table (a list of dicts in schema column names, or an Arrow table), and the problems found."""
 
-    tables: dict[str, list[dict]]
+    tables: dict[str, list[dict] | object]
     warnings: list[Issue]
 
 
-def resolve(extractions: list[Extraction], ref: Reference) -> Resolved:
-    """Merge mentions into records, fill from the chronology, build evidence and coverage."""
-    return _Resolver(extractions, ref).run()
+@dataclass
+class _Item:
+    """One source and what its worker found in it."""
+
+    source: SourceText
+    rows: SourceRows
+
+
+def resolve(results: list[SourceRows], local: dict | None, sources: list[SourceText], ref: Reference) -> Resolved:
+    """Merge mentions of every source into records, fill from the chronology, and link the sources'
+    own rows (`local`: statements, statement themes, evidence, coverage and links, as Arrow tables in
+    source order; None takes them from `results`) to them."""
+    from pipeline.source_rows import combine_rows
+
+    if local is None:
+        local = combine_rows([r.tables for r in results])
+    return _Resolver([_Item(s, r) for s, r in zip(sources, results)], local, ref).run()
 
 
 def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = None) -> Ev:
@@ -85,18 +98,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
-def _hash_id(prefix: str, *parts) -> str:
-    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
-    return f"{prefix}_{digest[:12]}"
-
-
 def _norm_title(title: str) -> str:
     return " ".join(_slug(title).split("_"))
 
 
 class _Resolver:
-    def __init__(self, extractions: list[Extraction], ref: Reference):
-        self.ex = extractions
+    def __init__(self, items: list[_Item], local: dict, ref: Reference):
+        self.ex = items
+        self.local = local
+        self.texts = {x.source.source_id: x.source.text for x in items}
         self.ref = ref
         self.warnings: list[Issue] = []
         self.meetings: dict[str, Fielded] = {}
@@ -105,28 +115,23 @@ class _Resolver:
         self.documents: dict[str, Fielded] = {}
         self.doc_of_mention: dict[tuple, str] = {}
         self.signatories: dict[tuple[str, str], Fielded] = {}
-        self.statements: dict[str, Fielded] = {}
-        self.statement_themes: dict[tuple[str, str], Fielded] = {}
-        self.occurrences: dict[tuple[str, str], int] = {}
         self.renamed: dict[str, str] = {}
         self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
         for x in self.ex:
-            self.warnings.extend(x.warnings)
-            for m in x.meetings:
+            self.warnings.extend(x.rows.warnings)
+            for m in x.rows.meetings:
                 self._meeting(x, m)
         self._merge_placeless_meetings()
         for x in self.ex:
-            for d in x.documents:
+            for d in x.rows.documents:
                 if d.antecedent is None:
                     self._document(x, d)
-            for d in x.documents:
+            for d in x.rows.documents:
                 if d.antecedent is not None:
                     self.doc_of_mention[d.key] = self.doc_of_mention.get(d.antecedent)
-            for st in x.statements:
-                self._statement(x, st)
         tables = {
             "sources": [self._source_row(x) for x in self.ex],
             "meetings": [self._meeting_row(mid, f) for mid, f in self.meetings.items()],
@@ -136,29 +141,25 @@ class _Resolver:
             "document_signatories": [dict(document_id=k[0], country_code=k[1], role=f.get("role"),
                                           name_as_written=f.get("name_as_written"))
                                      for k, f in self.signatories.items()],
-            "statements": [dict(statement_id=sid, **{k: f.get(k) for k in
-                                                     ("text", "kind", "speaker", "meeting_id", "document_id",
-                                                      "source_id", "char_start", "char_end", "is_truncated")})
-                           for sid, f in self.statements.items()],
             "themes": [dict(theme_id=t.theme_id, label=t.label, description=t.description,
                             parent_theme_id=t.parent_theme_id, signal_terms=" | ".join(t.terms))
                        for t in self.ref.themes],
-            "statement_themes": [dict(statement_id=k[0], theme_id=k[1], matched_terms=f.get("matched_terms"),
-                                      basis=f.get("basis"), rule_id=f.get("rule_id"))
-                                 for k, f in self.statement_themes.items()],
         }
-        tables["evidence"] = self._evidence()
-        tables["coverage"] = self._coverage()
+        link_evidence, link_spans = self._link_statements()
+        tables["statements"] = self._concat("statements")
+        tables["statement_themes"] = self._concat("statement_themes")
+        tables["evidence"] = self._concat("evidence", extra=self._evidence() + link_evidence)
+        tables["coverage"] = self._coverage(link_spans)
         return Resolved(tables, self.warnings)
 
     # -- sources
-    def _source_row(self, x: Extraction) -> dict:
+    def _source_row(self, x: _Item) -> dict:
         s = x.source
         return dict(source_id=s.source_id, path=s.path, sha256=s.sha256, title=s.title, license=s.license,
                     published_date=s.published_date, n_chars=len(s.text))
 
     # -- meetings
-    def _meeting(self, x: Extraction, m: MeetingMention) -> None:
+    def _meeting(self, x: _Item, m: MeetingMention) -> None:
         sid = x.source.source_id
         rec = Fielded()
         for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
@@ -224,7 +225,7 @@ class _Resolver:
         elif year:
             rec.put("date_precision", "year", rec.evidence["year"])
 
-    def _chronology_match(self, x: Extraction, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
+    def _chronology_match(self, x: _Item, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
         d = m.date
         signature = (tuple(rec.get(k) for k in ("body", "year", "ordinal", "city", "country_code", "is_virtual")),
                      (d.month, d.day) if d is not None else None)
@@ -340,7 +341,7 @@ class _Resolver:
         return mid
 
     # -- documents
-    def _document(self, x: Extraction, d: DocumentMention) -> None:
+    def _document(self, x: _Item, d: DocumentMention) -> None:
         sid = x.source.source_id
         rec = Fielded()
         rec.put("title", d.title.value, _ev(sid, d.title))
@@ -367,7 +368,7 @@ class _Resolver:
             if rec.get("date") is None and meeting.get("start_date") and meeting.get("start_date") == meeting.get("end_date") \
                     and meeting.get("date_precision") == "day":
                 rec.put("date", meeting.get("start_date"), Ev(sid, d.title.start, d.title.end, "inferred", "doc_date_from_meeting"))
-        did = _hash_id("doc", _norm_title(d.title.value), mid or rec.get("year") or "undated")
+        did = hash_id("doc", _norm_title(d.title.value), mid or rec.get("year") or "undated")
         target = self.documents.get(did)
         if target is None:
             self.documents[did] = rec
@@ -406,110 +407,116 @@ class _Resolver:
                 return hits[0], "doc_title_in_chronology"
         return None, ""
 
-    # -- statements
-    def _statement(self, x: Extraction, st: StatementMention) -> None:
-        sid = x.source.source_id
-        text = " ".join(x.source.text[st.start:st.end].split())
-        n = self.occurrences.get((sid, text), 0)  # the same words twice in one source: 2nd occurrence
-        self.occurrences[(sid, text)] = n + 1
-        stid = _hash_id("st", sid, text, n)
-        rec = Fielded()
-        span = Ev(sid, st.start, st.end, "stated", st.rule)
-        rec.put("kind", st.kind, span)
-        rec.put("is_truncated", st.is_truncated, span)
-        # the row is its own evidence for its text and span: no evidence rows repeat them
-        rec.values.update(text=text, source_id=sid, char_start=st.start, char_end=st.end)
-        if st.speaker is not None:
-            rec.put("speaker", st.speaker.value, _ev(sid, st.speaker))
-        did = self.doc_of_mention.get(st.document) if st.document else None
-        link_basis = self.ref.rules.get(st.link_rule or "", {}).get("basis", "inferred")
-        a, b = st.link_span or (st.start, st.end)
-        if did is not None:
-            rec.put("document_id", did, Ev(sid, a, b, link_basis, st.link_rule))
-            doc_meeting = self.documents[did].get("meeting_id")
-            if doc_meeting:
-                rec.put("meeting_id", doc_meeting, Ev(sid, a, b, "inferred", "statement_meeting_from_document"))
-        else:
-            mid = self.meeting_of_mention.get(st.meeting) if st.meeting else None
-            if mid is not None:
-                rec.put("meeting_id", mid, Ev(sid, a, b, link_basis, st.link_rule))
-        self.statements[stid] = rec
-        for theme_id, hits in st.themes.items():
-            terms = []
-            for h in hits:
-                if h.value.lower() not in [t.lower() for t in terms]:
-                    terms.append(" ".join(h.value.split()))
-            trec = Fielded()
-            trec.put("theme_id", theme_id, [_ev(sid, h) for h in hits])
-            trec.put("matched_terms", " | ".join(terms), _ev(sid, hits[0]))
-            trec.put("basis", hits[0].basis, _ev(sid, hits[0]))
-            trec.put("rule_id", hits[0].rule, _ev(sid, hits[0]))
-            self.statement_themes[(stid, theme_id)] = trec
+    # -- statements: each source's rows, linked to the records
+    def _link_statements(self) -> tuple[list[dict], dict[str, set]]:
+        """Fill each statement's meeting_id and document_id from its context's mentions; the evidence
+        rows of those links, and the spans they rest on (by source) for coverage."""
+        import pyarrow as pa
+
+        evidence: list[dict] = []
+        spans: dict[str, set] = {}
+        links = self.local.pop("links")
+        table = self.local["statements"]
+        meeting_ids, document_ids = [], []
+        columns = [table["source_id"]] + [links[c] for c in ("statement_id", "document", "meeting", "link_rule",
+                                                              "link_basis", "link_start", "link_end")]
+        for sid, stid, doc, meeting, rule, basis, a, b in zip(*(c.to_pylist() for c in columns)):
+            did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
+            mid = None
+            linked = []
+            if did is not None:
+                linked.append(("document_id", did, basis, rule))
+                mid = self.documents[did].get("meeting_id")
+                if mid:
+                    linked.append(("meeting_id", mid, "inferred", "statement_meeting_from_document"))
+            elif meeting is not None:
+                mid = self.meeting_of_mention.get((sid, meeting))
+                if mid is not None:
+                    linked.append(("meeting_id", mid, basis, rule))
+            meeting_ids.append(mid or None)
+            document_ids.append(did)
+            for name, value, ev_basis, ev_rule in linked:
+                evidence.append(self._evidence_row("statements", stid, name, value, Ev(sid, a, b, ev_basis, ev_rule)))
+            if linked:
+                spans.setdefault(sid, set()).add((a, b, f"statements:{stid}"))
+        for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+        self.local["statements"] = table
+        return evidence, spans
+
+    def _concat(self, name: str, extra: list[dict] | None = None):
+        """A source-rows table, with the rows built here appended."""
+        import pyarrow as pa
+
+        table = self.local.pop(name)
+        if extra:
+            table = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=table.schema)])
+        return table
 
     # -- evidence and coverage
     def _spans(self):
-        """Every (table, record id, field, value, evidence) of every record, in a fixed order."""
+        """Every (table, record id, field, value, evidence) of the merged records, in a fixed order."""
         groups = (("meetings", self.meetings.items()), ("documents", self.documents.items()),
-                  ("document_signatories", (("|".join(k), f) for k, f in self.signatories.items())),
-                  ("statements", self.statements.items()),
-                  ("statement_themes", (("|".join(k), f) for k, f in self.statement_themes.items())))
+                  ("document_signatories", (("|".join(k), f) for k, f in self.signatories.items())))
         for table, items in groups:
             for rid, f in items:
                 for name, evs in f.evidence.items():
-                    if table == "statement_themes" and name != "theme_id":
-                        continue  # the link's other columns describe the same match
                     for e in evs:
                         yield table, rid, name, f.get(name), e
 
+    def _evidence_row(self, table: str, rid: str, name: str, value, e: Ev) -> dict:
+        return dict(evidence_id=hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule),
+                    table_name=table, record_id=rid, field=name, value=evidence_value(value),
+                    source_id=e.source_id, char_start=e.start, char_end=e.end,
+                    span_text=" ".join(self.texts[e.source_id][e.start:e.end].split()), basis=e.basis, rule_id=e.rule)
+
     def _evidence(self) -> list[dict]:
-        """One row per value and span; a value stated or inferred again and again (a meeting named in
-        many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source order; coverage
-        still counts every occurrence."""
-        texts = {x.source.source_id: x.source.text for x in self.ex}
-        rows = {}
+        """One row per value and span of the merged records; a value stated or inferred again and again
+        (a meeting named in many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source
+        order; coverage still counts every occurrence."""
+        rows = []
+        seen: set[tuple] = set()
         kept: dict[tuple, int] = {}
         for table, rid, name, value, e in self._spans():
-            eid = _hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule)
-            if eid in rows:
+            key = (table, rid, name, e.source_id, e.start, e.end, e.rule)  # what the evidence id is made of
+            if key in seen:
                 continue
             group = (table, rid, name, e.rule)
             if kept.get(group, 0) >= EVIDENCE_PER_VALUE:
                 continue
             kept[group] = kept.get(group, 0) + 1
-            rows[eid] = dict(evidence_id=eid, table_name=table, record_id=rid, field=name,
-                             value=str(value).lower() if isinstance(value, bool) else str(value),
-                             source_id=e.source_id, char_start=e.start, char_end=e.end,
-                             span_text=" ".join(texts[e.source_id][e.start:e.end].split()),
-                             basis=e.basis, rule_id=e.rule)
-        return list(rows.values())
-
-    def _coverage(self) -> list[dict]:
-        by_source: dict[str, list[tuple[int, int, str]]] = {}
-        for table, rid, _name, _value, e in self._spans():
-            by_source.setdefault(e.source_id, []).append((e.start, e.end, f"{table}:{rid}"))
-        rows = []
-        for x in self.ex:
-            sid = x.source.source_id
-            users_of = _overlaps(x.sentences, by_source.get(sid, []))
-            for n, (a, b) in enumerate(x.sentences, start=1):
-                users = users_of[n - 1]
-                rows.append(dict(source_id=sid, sentence_no=n, char_start=a, char_end=b,
-                                 text=" ".join(x.source.text[a:b].split()), is_used=bool(users),
-                                 used_by=" | ".join(sorted(users)) or None))
+            seen.add(key)
+            rows.append(self._evidence_row(table, rid, name, value, e))
         return rows
 
+    def _coverage(self, link_spans: dict[str, list]):
+        """Each source's coverage, with the sentences that records of the whole corpus rest on added."""
+        import pyarrow as pa
 
-def _overlaps(sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[set[str]]:
-    """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
-    users: list[set[str]] = [set() for _ in sentences]
-    starts = [a for a, _ in sentences]
-    for a, b, who in spans:
-        i = max(bisect.bisect_right(starts, a) - 1, 0)
-        while i < len(sentences) and sentences[i][0] < max(b, a + 1):
-            if sentences[i][1] > a:
-                users[i].add(who)
-            i += 1
-    return users
+        by_source: dict[str, set[tuple[int, int, str]]] = {}
+        for table, rid, _name, _value, e in self._spans():  # one meeting mention gives many fields one span
+            by_source.setdefault(e.source_id, set()).add((e.start, e.end, f"{table}:{rid}"))
+        for sid, spans in link_spans.items():
+            by_source.setdefault(sid, set()).update(spans)
+        cov = self.local["coverage"]
+        sids = cov["source_id"].to_pylist()
+        bounds: dict[str, list[int]] = {}  # each source's coverage rows are contiguous
+        for i, sid in enumerate(sids):
+            bounds.setdefault(sid, [i, i])[1] = i + 1
+        starts, ends = cov["char_start"].to_pylist(), cov["char_end"].to_pylist()
+        used_by = cov["used_by"].to_pylist()
+        for sid, spans in by_source.items():
+            if sid not in bounds:
+                continue
+            lo, hi = bounds[sid]
+            for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), spans), start=lo):
+                if users:
+                    users |= set(used_by[i].split(" | ")) if used_by[i] else set()
+                    used_by[i] = " | ".join(sorted(users))
+        cov = cov.set_column(cov.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
+        self.local["coverage"] = cov.set_column(cov.schema.get_field_index("is_used"), "is_used",
+                                                pa.array([u is not None for u in used_by], pa.bool_()))
+        return self._concat("coverage")
 
 
 def _ordinal_word(n: int) -> str:

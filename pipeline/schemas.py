@@ -157,14 +157,18 @@ def _is_real_date(value) -> bool:
 
 # --- Arrow -------------------------------------------------------------------------------
 
-def to_arrow(table: Table):
-    """The Arrow schema of one table, with column descriptions in field metadata."""
+def to_arrow(table: Table, plain: bool = False):
+    """The Arrow schema of one table, with column descriptions in field metadata.
+
+    `plain` is the schema rows are built in before conform: code lists as strings, dates as ISO strings.
+    """
     import pyarrow as pa
 
-    types = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(), "date": pa.date32()}
+    types = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(),
+             "date": pa.string() if plain else pa.date32()}
     fields = []
     for f in table.fields:
-        arrow_type = pa.dictionary(pa.int32(), pa.string()) if f.enum else types[f.type]
+        arrow_type = pa.dictionary(pa.int32(), pa.string()) if f.enum and not plain else types[f.type]
         fields.append(pa.field(f.name, arrow_type, nullable=not f.required,
                                metadata={"description": f.description}))
     return pa.schema(fields, metadata={"table": table.name, "description": table.description})
@@ -287,29 +291,69 @@ def to_datapackage(version: str, created: str, csv_dir: str = "csv", parquet_dir
 
 # --- conform: the one way a table leaves its stage ----------------------------------------
 
-def conform(rows: list[dict], table: Table):
-    """A DataFrame in schema column order and dtypes, sorted by primary key.
+def conform(data, table: Table):
+    """An Arrow table in schema column order and types, sorted by primary key, from a list of row
+    dicts or an Arrow table with the same column names.
 
     Fails loudly, naming the table, on an unknown column, a null or a duplicate primary key.
     """
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pipeline.errors import Issue, PipelineError
 
-    unknown = sorted({k for r in rows for k in r} - set(table.columns))
+    plain = to_arrow(table, plain=True)
+    if isinstance(data, list):
+        unknown = sorted({k for r in data for k in r} - set(table.columns))
+    else:
+        unknown = sorted(set(data.column_names) - set(table.columns))
     issues = [Issue(f"table {table.name}", "unknown_column", f"column {c!r} is not in schemas/{table.name}.yaml")
               for c in unknown]
-    frame = pd.DataFrame({f.name: pd.array([r.get(f.name) for r in rows], dtype=PANDAS_DTYPES[f.type])
-                          for f in table.fields})
-    pk = list(table.primary_key)
-    null_pk = frame[pk].isna().any(axis=1)
-    for i in frame.index[null_pk]:
-        issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
-    dup = frame.duplicated(pk, keep=False) & ~null_pk
-    for i in frame.index[dup]:
-        key = "|".join(str(frame.at[i, c]) for c in pk)
-        issues.append(Issue(f"table {table.name} row {i}", "primary_key_duplicate", "primary key is not unique",
-                            table=table.name, value=key))
     if issues:
         raise PipelineError("conform", issues)
-    return frame.sort_values(pk, kind="mergesort", ignore_index=True)
+    if isinstance(data, list):
+        arrow = pa.Table.from_pylist(data, schema=plain)
+    else:
+        arrow = pa.Table.from_arrays([data[c].cast(plain.field(c).type) if c in data.column_names
+                                      else pa.nulls(data.num_rows, plain.field(c).type) for c in table.columns],
+                                     schema=plain)
+    pk = list(table.primary_key)
+    null_pk = pc.fill_null(pc.or_(*[pc.is_null(arrow[c]) for c in pk]) if len(pk) > 1 else pc.is_null(arrow[pk[0]]),
+                           False)
+    for i in pc.indices_nonzero(null_pk).to_pylist():
+        issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
+    counted = arrow.select(pk).append_column("_row", pa.array(range(arrow.num_rows), pa.int64()))
+    groups = counted.group_by(pk, use_threads=False).aggregate([("_row", "count"), ("_row", "list")])
+    for key_values, n, rows in zip(zip(*(groups[c].to_pylist() for c in pk)), groups["_row_count"].to_pylist(),
+                                   groups["_row_list"].to_pylist()):
+        if n > 1 and all(v is not None for v in key_values):
+            for i in sorted(rows):
+                issues.append(Issue(f"table {table.name} row {i}", "primary_key_duplicate", "primary key is not unique",
+                                    table=table.name, value="|".join(str(v) for v in key_values)))
+    if issues:
+        raise PipelineError("conform", sorted(issues, key=lambda x: int(x.where.rsplit(" ", 1)[1])))
+    arrow = arrow.take(pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])).combine_chunks()
+    final = to_arrow(table)
+    columns = []
+    for f, field in zip(table.fields, final):
+        col = arrow[f.name]
+        if pa.types.is_dictionary(field.type):
+            col = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+        elif f.type == "date":
+            try:
+                col = col.cast(pa.date32())
+            except pa.ArrowInvalid as err:
+                raise PipelineError("conform", [Issue(f"table {table.name}", "invalid_date", str(err).splitlines()[0],
+                                                      table=table.name, field=f.name)]) from None
+        columns.append(col)
+    return pa.Table.from_arrays(columns, schema=final)
+
+
+def to_frame(arrow, table: Table):
+    """The pandas view of a conformed table, in the dtypes pandera checks (dates as ISO strings)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    plain = arrow.cast(to_arrow(table, plain=True)) if arrow.num_rows else to_arrow(table, plain=True).empty_table()
+    dtypes = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    return plain.to_pandas(types_mapper=dtypes.get)

@@ -9,7 +9,8 @@ from pipeline.extract import extract
 from pipeline.ingest import source_from_text
 from pipeline.reference import load_reference
 from pipeline.resolve import resolve
-from pipeline.schemas import conform, load_tables
+from pipeline.schemas import conform, load_tables, to_frame
+from pipeline.source_rows import source_rows
 from pipeline.validate import validate
 
 REF = load_reference()
@@ -31,23 +32,28 @@ texts = st.lists(st.one_of(st.sampled_from(SEED_SENTENCES), st.text(min_size=1, 
 
 def build_tables(text: str, source_id: str = "s"):
     source = source_from_text(text, source_id)
-    resolved = resolve([extract(source, REF)], REF)
-    frames = {name: conform(resolved.tables[name], table) for name, table in load_tables().items()}
-    return frames, {source_id: text}
+    resolved = resolve([source_rows(extract(source, REF), REF)], None, [source], REF)
+    tables = {name: conform(resolved.tables[name], table) for name, table in load_tables().items()}
+    return tables, {source_id: text}
+
+
+def build_frames(text: str, source_id: str = "s"):
+    tables, texts = build_tables(text, source_id)
+    return {name: to_frame(t, spec) for (name, t), spec in zip(tables.items(), load_tables().values())}, texts
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_any_text_gives_valid_tables(text):
-    frames, sources = build_tables(text)
+    frames, sources = build_frames(text)
     assert validate(frames, sources, set(REF.rules)) == []
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, st.sampled_from(["An unrelated paragraph about the weather.", "Trade grew by ten percent."]))
 def test_adding_an_unrelated_paragraph_never_renames_existing_records(text, extra):
-    before, _ = build_tables(text)
-    after, _ = build_tables(extra + "\n\n" + text + "\n\n" + extra)
+    before, _ = build_frames(text)
+    after, _ = build_frames(extra + "\n\n" + text + "\n\n" + extra)
     for table, key in (("statements", "statement_id"), ("meetings", "meeting_id"), ("documents", "document_id")):
         assert set(before[table][key]) <= set(after[table][key]), table
 
@@ -55,8 +61,8 @@ def test_adding_an_unrelated_paragraph_never_renames_existing_records(text, extr
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_statement_ids_do_not_depend_on_position(text):
-    before, _ = build_tables(text)
-    after, _ = build_tables("The Council of Heads of State met in Astana in 2005.\n\n" + text)
+    before, _ = build_frames(text)
+    after, _ = build_frames("The Council of Heads of State met in Astana in 2005.\n\n" + text)
     assert set(before["statements"]["statement_id"]) <= set(after["statements"]["statement_id"])
 
 
@@ -114,7 +120,7 @@ def test_seed_tables_round_trip(seed_build):
 def test_any_text_round_trips_csv_parquet_duckdb(tmp_path_factory, text):
     from pipeline.publish import publish
 
-    frames, sources = build_tables(text)
+    tables, sources = build_tables(text)
     out = tmp_path_factory.mktemp("rt") / "out"
-    publish(frames, sources, out, {"warnings": []})
+    publish(tables, sources, out, {"warnings": []})
     assert_round_trip(out)

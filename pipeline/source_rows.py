@@ -1,0 +1,176 @@
+"""Source rows: the rows one source gives on its own (statements, their themes, their evidence, coverage).
+
+Runs in the extraction workers, so the bulk of the rows is built on every core and travels as
+Arrow tables, never as Python objects. What needs every source (which meeting or document a
+statement's context resolves to) is left as mention keys in a `links` table that resolve fills
+in; the sentences those links rest on are added to coverage there too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+from dataclasses import dataclass, field
+
+from pipeline.errors import Issue
+from pipeline.extract import DocumentMention, Extraction, MeetingMention, Val
+from pipeline.reference import Reference
+
+EVIDENCE_PER_VALUE = 3  # spans kept per (record, field, rule); coverage still counts every one
+
+LOCAL_TABLES = ("statements", "statement_themes", "evidence", "coverage")
+LINK_COLUMNS = {  # one row per statement, in the order of its statements table
+    "statement_id": "string", "document": "int64", "meeting": "int64", "link_rule": "string", "link_basis": "string",
+    "link_start": "int64", "link_end": "int64"}
+
+
+@dataclass
+class SourceRows:
+    """One source's mentions that need the whole corpus, and the rows it gives on its own."""
+
+    source_id: str
+    meetings: list[MeetingMention]
+    documents: list[DocumentMention]
+    warnings: list[Issue]
+    tables: dict = field(default_factory=dict)  # table name -> pyarrow.Table (plus "links")
+
+
+def source_rows(x: Extraction, ref: Reference) -> SourceRows:
+    """Statements, statement themes, their evidence and the coverage of one extracted source."""
+    import pyarrow as pa
+
+    text = x.source.text
+    sid = x.source.source_id
+    rows: dict[str, dict[str, list]] = {name: {} for name in LOCAL_TABLES}
+    schemas = {name: _bare_schema(name) for name in LOCAL_TABLES}
+    for name in LOCAL_TABLES:
+        rows[name] = {f.name: [] for f in schemas[name]}
+    links: dict[str, list] = {name: [] for name in LINK_COLUMNS}
+    evidence = _EvidenceRows(rows["evidence"], text)
+    spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
+    occurrences: dict[str, int] = {}
+    st_rows, th_rows = rows["statements"], rows["statement_themes"]
+    for st in x.statements:
+        norm = " ".join(text[st.start:st.end].split())
+        n = occurrences.get(norm, 0)  # the same words twice in one source: 2nd occurrence
+        occurrences[norm] = n + 1
+        stid = hash_id("st", sid, norm, n)
+        for col, value in (("statement_id", stid), ("text", norm), ("kind", st.kind),
+                           ("speaker", st.speaker.value if st.speaker else None), ("meeting_id", None),
+                           ("document_id", None), ("source_id", sid), ("char_start", st.start),
+                           ("char_end", st.end), ("is_truncated", st.is_truncated)):
+            st_rows[col].append(value)
+        user = f"statements:{stid}"
+        evidence.add("statements", stid, "kind", st.kind, sid, st.start, st.end, "stated", st.rule)
+        evidence.add("statements", stid, "is_truncated", st.is_truncated, sid, st.start, st.end, "stated", st.rule)
+        spans.append((st.start, st.end, user))
+        if st.speaker is not None:
+            sp = st.speaker
+            evidence.add("statements", stid, "speaker", sp.value, sid, sp.start, sp.end, sp.basis, sp.rule)
+            spans.append((sp.start, sp.end, user))
+        a, b = st.link_span or (st.start, st.end)
+        for col, value in (("statement_id", stid), ("document", st.document[1] if st.document else None),
+                           ("meeting", st.meeting[1] if st.meeting else None), ("link_rule", st.link_rule),
+                           ("link_basis", ref.rules.get(st.link_rule or "", {}).get("basis", "inferred")),
+                           ("link_start", a), ("link_end", b)):
+            links[col].append(value)
+        for theme_id, hits in st.themes.items():
+            _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
+    _coverage(rows["coverage"], text, sid, x.sentences, spans)
+    tables = {name: pa.Table.from_pydict(rows[name], schema=schemas[name]) for name in LOCAL_TABLES}
+    tables["links"] = pa.Table.from_pydict(links, schema=_bare_schema("links"))
+    return SourceRows(sid, x.meetings, x.documents, x.warnings, tables)
+
+
+def combine_rows(parts: list[dict]) -> dict:
+    """The tables of several runs of sources as one table each, in the order given."""
+    import pyarrow as pa
+
+    if not parts:
+        return {name: _bare_schema(name).empty_table() for name in LOCAL_TABLES + ("links",)}
+    return {name: pa.concat_tables([p[name] for p in parts]).combine_chunks() for name in parts[0]}
+
+
+@functools.lru_cache(maxsize=None)
+def _bare_schema(name: str):
+    """The schema a source-rows table is built in: plain types, no metadata (they travel between processes)."""
+    import pyarrow as pa
+
+    from pipeline.schemas import load_tables, to_arrow
+
+    if name == "links":
+        return pa.schema([(k, v) for k, v in LINK_COLUMNS.items()])
+    return pa.schema([pa.field(f.name, f.type) for f in to_arrow(load_tables()[name], plain=True)])
+
+
+def hash_id(prefix: str, *parts) -> str:
+    """A short deterministic identifier from natural-key parts (never from row order)."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"{prefix}_{digest[:12]}"
+
+
+def evidence_value(value) -> str:
+    """A value as the evidence table writes it (booleans as true/false)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def sentence_users(sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[set[str]]:
+    """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
+    users: list[set[str]] = [set() for _ in sentences]
+    starts = [a for a, _ in sentences]
+    for a, b, who in spans:
+        i = max(bisect.bisect_right(starts, a) - 1, 0)
+        while i < len(sentences) and sentences[i][0] < max(b, a + 1):
+            if sentences[i][1] > a:
+                users[i].add(who)
+            i += 1
+    return users
+
+
+class _EvidenceRows:
+    """Evidence rows of one source: one per value and span, at most EVIDENCE_PER_VALUE per rule."""
+
+    def __init__(self, columns: dict[str, list], text: str):
+        self.columns = columns
+        self.text = text
+        self.seen: set[str] = set()
+        self.kept: dict[tuple, int] = {}
+
+    def add(self, table, rid, name, value, sid, start, end, basis, rule) -> None:
+        eid = hash_id("ev", table, rid, name, sid, start, end, rule)
+        if eid in self.seen:
+            return
+        group = (table, rid, name, rule)
+        if self.kept.get(group, 0) >= EVIDENCE_PER_VALUE:
+            return
+        self.kept[group] = self.kept.get(group, 0) + 1
+        self.seen.add(eid)
+        for col, v in (("evidence_id", eid), ("table_name", table), ("record_id", rid), ("field", name),
+                       ("value", evidence_value(value)), ("source_id", sid), ("char_start", start), ("char_end", end),
+                       ("span_text", " ".join(self.text[start:end].split())), ("basis", basis), ("rule_id", rule)):
+            self.columns[col].append(v)
+
+
+def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_id: str, hits: list[Val]) -> None:
+    terms: list[str] = []
+    for h in hits:
+        if h.value.lower() not in [t.lower() for t in terms]:
+            terms.append(" ".join(h.value.split()))
+    for col, value in (("statement_id", stid), ("theme_id", theme_id), ("matched_terms", " | ".join(terms)),
+                       ("basis", hits[0].basis), ("rule_id", hits[0].rule)):
+        rows[col].append(value)
+    rid = f"{stid}|{theme_id}"
+    for h in hits:  # the link's other columns describe the same match: only theme_id carries evidence
+        evidence.add("statement_themes", rid, "theme_id", theme_id, sid, h.start, h.end, h.basis, h.rule)
+        spans.append((h.start, h.end, f"statement_themes:{rid}"))
+
+
+def _coverage(rows, text: str, sid: str, sentences, spans) -> None:
+    users_of = sentence_users(sentences, spans)
+    for n, (a, b) in enumerate(sentences, start=1):
+        users = users_of[n - 1]
+        for col, value in (("source_id", sid), ("sentence_no", n), ("char_start", a), ("char_end", b),
+                           ("text", " ".join(text[a:b].split())), ("is_used", bool(users)),
+                           ("used_by", " | ".join(sorted(users)) or None)):
+            rows[col].append(value)
