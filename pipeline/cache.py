@@ -2,8 +2,7 @@
 the reference data.
 
 A build with nothing changed does no extraction; changing one source re-extracts only that one.
-One uncompressed zip per source: the mentions as JSON and each table as an Arrow IPC stream.
-Data only, never code.
+One JSON file per source: its mentions and its own rows as columns. Data only, never code.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import json
-import io
 import typing
-import zipfile
 from pathlib import Path
 
 from pipeline.errors import Issue
@@ -42,45 +39,29 @@ def cache_key(source: SourceText, fingerprint: str) -> str:
 
 
 def load(folder: Path, key: str, source: SourceText) -> SourceRows | None:
-    """The cached rows and mentions of a source, or None."""
-    import pyarrow as pa
-    import pyarrow.ipc
-
-    path = folder / f"{key}.zip"
+    """The cached mentions and rows (as columns) of a source, or None."""
+    path = folder / f"{key}.json"
     if not path.is_file():
         return None
     try:
-        with zipfile.ZipFile(path) as z:
-            data = json.loads(z.read("mentions.json").decode("utf-8"))
-            tables = {}
-            for name in data["tables"]:
-                with pa.ipc.open_stream(z.read(f"{name}.arrow")) as reader:
-                    tables[name] = reader.read_all()
+        data = json.loads(path.read_text(encoding="utf-8"))
         if data["source_id"] != source.source_id:
             return None
         return SourceRows(source_id=data["source_id"], meetings=_decode(data["meetings"]),
-                          documents=_decode(data["documents"]), warnings=_decode(data["warnings"]), tables=tables)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, pa.ArrowException):
+                          documents=_decode(data["documents"]), warnings=_decode(data["warnings"]),
+                          tables=data["tables"])
+    except (ValueError, KeyError, TypeError):
         return None  # a damaged cache file is rebuilt, never trusted
 
 
 def store(folder: Path, key: str, rows: SourceRows) -> None:
-    """Write one source's rows and mentions (atomically, so a killed build never leaves half a file)."""
-    import pyarrow as pa
-    import pyarrow.ipc
-
+    """Write one source's mentions and rows (atomically, so a killed build never leaves half a file)."""
     folder.mkdir(parents=True, exist_ok=True)
     data = {"source_id": rows.source_id, "meetings": _encode(rows.meetings), "documents": _encode(rows.documents),
-            "warnings": _encode(rows.warnings), "tables": list(rows.tables)}
+            "warnings": _encode(rows.warnings), "tables": rows.tables}
     tmp = folder / f".{key}.tmp"
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr("mentions.json", json.dumps(data, ensure_ascii=False))
-        for name, table in rows.tables.items():
-            sink = io.BytesIO()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
-            z.writestr(f"{name}.arrow", sink.getvalue())
-    tmp.replace(folder / f"{key}.zip")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(folder / f"{key}.json")
 
 
 def _encode(obj):

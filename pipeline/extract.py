@@ -23,7 +23,7 @@ from pipeline.reference import Reference, fold_name
 
 # --- what extraction produces ---------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Val:
     """A value with the span it rests on, its basis (stated, inferred, reference) and its rule."""
 
@@ -34,7 +34,7 @@ class Val:
     rule: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DateMention:
     """A date or date range as written; parts the text leaves out are None."""
 
@@ -48,7 +48,7 @@ class DateMention:
     end_day: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class MeetingMention:
     """A meeting spoken of in one sentence (or implied by a document named after a city)."""
 
@@ -64,7 +64,7 @@ class MeetingMention:
     implied: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Signatory:
     """A state named as signing or founding a document."""
 
@@ -77,7 +77,7 @@ class Signatory:
     rule: str
 
 
-@dataclass
+@dataclass(slots=True)
 class DocumentMention:
     """A document spoken of: by title, by a quoted title, or generically ("a joint communiqué")."""
 
@@ -94,7 +94,7 @@ class DocumentMention:
     signatories: list[Signatory] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class StatementMention:
     """A quotation or a paraphrase, with its context links and theme hits."""
 

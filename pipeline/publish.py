@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
-from pipeline.schemas import Table, load_package, load_tables, load_views, to_arrow, to_datapackage, to_duckdb_ddl
+from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 CARRIED_OVER = ("bench",)
@@ -126,6 +126,7 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
     Written with storage version v1.0.0 so DuckDB 1.x opens it too. A constraint failure is an issue.
     """
     import duckdb
+    import pyarrow as pa
 
     con = duckdb.connect()
     issues = []
@@ -151,7 +152,10 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
             con.sql(sql)
             con.sql(f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}'")
         con.sql("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-        con.executemany("INSERT INTO _meta VALUES (?, ?)", [[k, str(v)] for k, v in meta.items()])
+        meta_rows = pa.table({"key": list(meta), "value": [str(v) for v in meta.values()]})
+        con.register("_incoming", meta_rows)  # one bulk insert: a row per source would be slow row by row
+        con.sql("INSERT INTO _meta SELECT * FROM _incoming")
+        con.unregister("_incoming")
         con.sql("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.'")
         con.sql("USE memory")
         con.sql("DETACH ds")

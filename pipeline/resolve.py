@@ -26,7 +26,7 @@ BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_governme
                "foreign_ministers": "Council of Foreign Ministers", "other": "SCO (other body)"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Ev:
     """Evidence for one value: where it rests and how it was concluded."""
 
@@ -43,6 +43,7 @@ class Fielded:
 
     values: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    best: dict = field(default_factory=dict)  # the best basis rank among each field's evidence
 
     def put(self, name: str, value, ev: Ev | list[Ev], overwrite: bool = False) -> None:
         """Set a field unless already set with an equal or better basis."""
@@ -50,11 +51,14 @@ class Fielded:
         if value is None:
             return
         old = self.values.get(name)
+        rank = min(BASIS_RANK[e.basis] for e in evs)
         if old is None or overwrite:
             self.values[name] = value
             self.evidence[name] = list(evs)
+            self.best[name] = rank
         elif old == value:
             self.evidence[name].extend(evs)  # duplicates collapse when evidence rows are keyed
+            self.best[name] = min(self.best[name], rank)
 
     def get(self, name: str):
         """The value of a field, or None."""
@@ -291,8 +295,7 @@ class _Resolver:
         for name, value in rec.values.items():
             old = target.get(name)
             if old is not None and old != value:
-                new_best = min(BASIS_RANK[e.basis] for e in rec.evidence[name])
-                old_best = min(BASIS_RANK[e.basis] for e in target.evidence[name])
+                new_best, old_best = rec.best[name], target.best[name]  # never a scan of a growing list
                 if new_best < old_best:
                     target.put(name, value, rec.evidence[name], overwrite=True)
                 elif new_best == old_best == 0:

@@ -335,9 +335,9 @@ def conform(data, table: Table):
     arrow = arrow.take(pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])).combine_chunks()
     final = to_arrow(table)
     columns = []
-    for f, field in zip(table.fields, final):
+    for f, arrow_field in zip(table.fields, final):
         col = arrow[f.name]
-        if pa.types.is_dictionary(field.type):
+        if pa.types.is_dictionary(arrow_field.type):
             col = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
         elif f.type == "date":
             try:

@@ -33,19 +33,17 @@ class SourceRows:
     meetings: list[MeetingMention]
     documents: list[DocumentMention]
     warnings: list[Issue]
-    tables: dict = field(default_factory=dict)  # table name -> pyarrow.Table (plus "links")
+    tables: dict = field(default_factory=dict)  # table name (and "links") -> {column: [values]}
 
 
 def source_rows(x: Extraction, ref: Reference) -> SourceRows:
-    """Statements, statement themes, their evidence and the coverage of one extracted source."""
-    import pyarrow as pa
-
+    """Statements, statement themes, their evidence and the coverage of one extracted source, as columns
+    (Arrow tables are built once per run of sources, by combine_rows)."""
     text = x.source.text
     sid = x.source.source_id
     rows: dict[str, dict[str, list]] = {name: {} for name in LOCAL_TABLES}
-    schemas = {name: _bare_schema(name) for name in LOCAL_TABLES}
     for name in LOCAL_TABLES:
-        rows[name] = {f.name: [] for f in schemas[name]}
+        rows[name] = {f.name: [] for f in _bare_schema(name)}
     links: dict[str, list] = {name: [] for name in LINK_COLUMNS}
     evidence = _EvidenceRows(rows["evidence"], text)
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
@@ -78,18 +76,34 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
         for theme_id, hits in st.themes.items():
             _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
     _coverage(rows["coverage"], text, sid, x.sentences, spans)
-    tables = {name: pa.Table.from_pydict(rows[name], schema=schemas[name]) for name in LOCAL_TABLES}
-    tables["links"] = pa.Table.from_pydict(links, schema=_bare_schema("links"))
-    return SourceRows(sid, x.meetings, x.documents, x.warnings, tables)
+    return SourceRows(sid, x.meetings, x.documents, x.warnings, {**rows, "links": links})
 
 
 def combine_rows(parts: list[dict]) -> dict:
-    """The tables of several runs of sources as one table each, in the order given."""
+    """Several sources' (or runs of sources') tables as one Arrow table each, in the order given;
+    a part holds either columns of Python values or Arrow tables."""
     import pyarrow as pa
 
-    if not parts:
-        return {name: _bare_schema(name).empty_table() for name in LOCAL_TABLES + ("links",)}
-    return {name: pa.concat_tables([p[name] for p in parts]).combine_chunks() for name in parts[0]}
+    out = {}
+    for name in LOCAL_TABLES + ("links",):
+        schema = _bare_schema(name)
+        tables, pending = [], []
+
+        def flush():
+            if pending:
+                tables.append(pa.Table.from_pydict({f.name: [v for p in pending for v in p[f.name]] for f in schema},
+                                                   schema=schema))
+                pending.clear()
+
+        for part in parts:
+            if isinstance(part[name], pa.Table):
+                flush()
+                tables.append(part[name])
+            else:
+                pending.append(part[name])
+        flush()
+        out[name] = pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
+    return out
 
 
 @functools.lru_cache(maxsize=None)

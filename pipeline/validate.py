@@ -37,9 +37,10 @@ def validate(frames: dict, texts: dict[str, str], rule_ids: set[str] | None = No
     issues.extend(_span_issues(frames, texts))
     if rule_ids is not None:
         for table, column in (("evidence", "rule_id"), ("statement_themes", "rule_id")):
-            for i, rule in frames[table][column].items():
-                if rule not in rule_ids:
-                    issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
+            values = frames[table][column]
+            unknown = values[~values.isin(sorted(rule_ids))]
+            for i, rule in unknown.items():
+                issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
                                         table=table, field=column, value=rule))
     return issues
 
@@ -200,7 +201,7 @@ def _span_issues(frames: dict, texts: dict[str, str]) -> list[Issue]:
     issues = []
     for name, (col, a, b) in SPAN_TABLES.items():
         frame = frames[name]
-        rows = zip(frame.index, frame["source_id"], frame[a].astype("int64"), frame[b].astype("int64"), frame[col])
+        rows = zip(range(len(frame)), *(_values(frame[c]) for c in ("source_id", a, b, col)))
         for i, sid, start, end, expected in rows:
             text = texts.get(sid)
             if text is None:
@@ -210,6 +211,13 @@ def _span_issues(frames: dict, texts: dict[str, str]) -> list[Issue]:
                                     f"text[{start}:{end}] of source {sid} does not reproduce {col}",
                                     table=name, field=col, value=str(expected)[:80]))
     return issues
+
+
+def _values(series) -> list:
+    """A column's values as Python objects, through Arrow (iterating a pandas Arrow column is slow)."""
+    import pyarrow as pa
+
+    return pa.array(series).to_pylist()
 
 
 def checksum_issues(out_dir: Path) -> list[Issue]:
