@@ -31,10 +31,11 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
           workers: int | None = None, use_cache: bool = True) -> BuildResult:
     """Build the dataset from raw_dir into out_dir; raises PipelineError with every problem found.
 
-    Extraction runs in `workers` processes (default: every core), reusing the per-source cache
+    Extraction and the frictionless gate run in `workers` processes (default: every core), with the per-source cache
     beside out_dir; when the inputs match the existing build exactly, nothing is redone.
     `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
     """
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from pipeline.cache import code_fingerprint
@@ -45,6 +46,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     from pipeline.schemas import conform, load_tables, to_frame
     from pipeline.validate import validate
 
+    pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
     ref = load_reference()
@@ -90,7 +92,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         "warnings": [w.to_dict() for w in warnings],
     }
     with clock("publish") as say:
-        publish(tables, texts, Path(out_dir), report, seconds=seconds)
+        publish(tables, texts, Path(out_dir), report, seconds=seconds, workers=workers)
         say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 

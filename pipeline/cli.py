@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of UTF-8 .txt sources (default: raw/)")
     b.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder (default: build/)")
-    b.add_argument("--workers", type=int, default=None, help="extraction processes (default: number of cores)")
+    b.add_argument("--workers", type=int, default=None, help="processes for extraction and the frictionless gate (default: number of cores)")
     b.add_argument("--no-cache", action="store_true", help="re-extract every source and rebuild even if up to date")
     v = sub.add_parser("validate", help="re-validate a built folder",
                        description="Check a built folder: checksums, schemas, keys, spans, frictionless, DuckDB.",

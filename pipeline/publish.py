@@ -24,11 +24,13 @@ DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 CARRIED_OVER = ("bench",)
 
 
-def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None) -> Path:
+def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
+            workers: int | None = None) -> Path:
     """Write every output (from the conformed Arrow tables) into out_dir, replacing what was there
     only if all checks pass.
 
-    `seconds`, when given, receives the time of the frictionless gate as its own stage.
+    `seconds`, when given, receives the time of the frictionless gate as its own stage; the gate runs
+    in `workers` processes (default: every core).
     """
     from pipeline.validate import frictionless_issues
 
@@ -42,24 +44,24 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
         tmp.mkdir()
         files: dict[str, tuple[int, str]] = {}
         for name in tables:
-            files[f"csv/{name}.csv"] = _write(tmp / "csv" / f"{name}.csv", _csv_bytes(arrow[name]))
-            files[f"parquet/{name}.parquet"] = _write(tmp / "parquet" / f"{name}.parquet", _parquet_bytes(arrow[name]))
+            files[f"csv/{name}.csv"] = _write_csv(tmp / "csv" / f"{name}.csv", arrow[name])
+            files[f"parquet/{name}.parquet"] = _write_parquet(tmp / "parquet" / f"{name}.parquet", arrow[name])
         for sid, text in sorted(texts.items()):
-            _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
+            files[f"texts/{sid}.txt"] = _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
         for source in load_package()["sources"]:  # the reference data the build used travels with it
-            _write(tmp / source["path"], (REFERENCE_DIR.parent / source["path"]).read_bytes())
+            files[source["path"]] = _write(tmp / source["path"], (REFERENCE_DIR.parent / source["path"]).read_bytes())
         raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in sorted(texts)]
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
         issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, arrow))
         started = time.perf_counter()
-        issues += frictionless_issues(tmp)
+        issues += frictionless_issues(tmp, workers)
         if seconds is not None:
             seconds["frictionless"] = round(time.perf_counter() - started, 3)
         if issues:
             raise PipelineError("publish", issues)
-        _write_checksums(tmp)
+        _write_checksums(tmp, files)
         _swap(tmp, out_dir)
     finally:
         if tmp.exists():
@@ -99,25 +101,31 @@ def _write(path: Path, data: bytes) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _csv_bytes(arrow) -> bytes:
-    """CSV through Arrow's writer: header, LF, quotes only where needed, empty cell for NULL."""
+def _write_csv(path: Path, arrow) -> tuple[int, str]:
+    """CSV through Arrow's writer, straight to the file: header, LF, quotes only where needed, empty
+    cell for NULL."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     plain = pa.Table.from_arrays(
         [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in arrow.columns], names=arrow.column_names)
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(plain, sink, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
-    return sink.getvalue().to_pybytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(plain, str(path), pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    return _digest(path)
 
 
-def _parquet_bytes(arrow) -> bytes:
-    import pyarrow as pa
+def _write_parquet(path: Path, arrow) -> tuple[int, str]:
     import pyarrow.parquet as pq
 
-    sink = pa.BufferOutputStream()
-    pq.write_table(arrow, sink, compression="zstd", write_statistics=True, store_schema=True, use_dictionary=True)
-    return sink.getvalue().to_pybytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(arrow, str(path), compression="zstd", write_statistics=True, store_schema=True, use_dictionary=True)
+    return _digest(path)
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    """A file's size and sha256, read in blocks (a table's file can be larger than is worth holding)."""
+    with open(path, "rb") as f:
+        return path.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta: dict) -> list[Issue]:
@@ -185,11 +193,12 @@ def _sql_escape(text: str) -> str:
     return " ".join(text.split()).replace("'", "''")
 
 
-def _write_checksums(folder: Path) -> None:
+def _write_checksums(folder: Path, known: dict[str, tuple[int, str]]) -> None:
+    """SHA256SUMS of every file, reusing the digests taken as the files were written."""
     lines = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
-        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}")
+        lines.append(f"{known[rel][1] if rel in known else _digest(path)[1]}  {rel}")
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -47,11 +48,13 @@ class Fielded:
 
     def put(self, name: str, value, ev: Ev | list[Ev], overwrite: bool = False) -> None:
         """Set a field unless already set with an equal or better basis."""
-        evs = ev if isinstance(ev, list) else [ev]
         if value is None:
             return
+        if isinstance(ev, list):
+            evs, rank = ev, min(BASIS_RANK[e.basis] for e in ev)
+        else:
+            evs, rank = [ev], BASIS_RANK[ev.basis]
         old = self.values.get(name)
-        rank = min(BASIS_RANK[e.basis] for e in evs)
         if old is None or overwrite:
             self.values[name] = value
             self.evidence[name] = list(evs)
@@ -96,12 +99,14 @@ def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = Non
     return Ev(source_id, v.start, v.end, basis or v.basis, rule or v.rule)
 
 
+@functools.lru_cache(maxsize=65536)  # the same places and titles recur in every source
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
+@functools.lru_cache(maxsize=65536)
 def _norm_title(title: str) -> str:
     return " ".join(_slug(title).split("_"))
 
@@ -411,12 +416,12 @@ class _Resolver:
         return None, ""
 
     # -- statements: each source's rows, linked to the records
-    def _link_statements(self) -> tuple[list[dict], dict[str, set]]:
+    def _link_statements(self) -> tuple[list[tuple], dict[str, set]]:
         """Fill each statement's meeting_id and document_id from its context's mentions; the evidence
         rows of those links, and the spans they rest on (by source) for coverage."""
         import pyarrow as pa
 
-        evidence: list[dict] = []
+        evidence: list[tuple] = []
         spans: dict[str, set] = {}
         links = self.local.pop("links")
         table = self.local["statements"]
@@ -447,13 +452,14 @@ class _Resolver:
         self.local["statements"] = table
         return evidence, spans
 
-    def _concat(self, name: str, extra: list[dict] | None = None):
-        """A source-rows table, with the rows built here appended."""
+    def _concat(self, name: str, extra: list[tuple] | None = None):
+        """A source-rows table, with the rows built here (tuples in column order) appended."""
         import pyarrow as pa
 
         table = self.local.pop(name)
         if extra:
-            table = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=table.schema)])
+            columns = [pa.array(values, f.type) for f, values in zip(table.schema, zip(*extra))]
+            table = pa.concat_tables([table, pa.Table.from_arrays(columns, schema=table.schema)])
         return table
 
     # -- evidence and coverage
@@ -467,28 +473,25 @@ class _Resolver:
                     for e in evs:
                         yield table, rid, name, f.get(name), e
 
-    def _evidence_row(self, table: str, rid: str, name: str, value, e: Ev) -> dict:
-        return dict(evidence_id=hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule),
-                    table_name=table, record_id=rid, field=name, value=evidence_value(value),
-                    source_id=e.source_id, char_start=e.start, char_end=e.end,
-                    span_text=" ".join(self.texts[e.source_id][e.start:e.end].split()), basis=e.basis, rule_id=e.rule)
+    def _evidence_row(self, table: str, rid: str, name: str, value, e: Ev) -> tuple:
+        """An evidence row, its values in the evidence table's column order (a tuple: there are many)."""
+        return (hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule), table, rid, name,
+                evidence_value(value), e.source_id, e.start, e.end,
+                " ".join(self.texts[e.source_id][e.start:e.end].split()), e.basis, e.rule)
 
-    def _evidence(self) -> list[dict]:
+    def _evidence(self) -> list[tuple]:
         """One row per value and span of the merged records; a value stated or inferred again and again
         (a meeting named in many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source
         order; coverage still counts every occurrence."""
         rows = []
-        seen: set[tuple] = set()
-        kept: dict[tuple, int] = {}
+        kept: dict[tuple, list[tuple]] = {}  # per (table, record, field, rule): the span keys kept, at most 3
         for table, rid, name, value, e in self._spans():
-            key = (table, rid, name, e.source_id, e.start, e.end, e.rule)  # what the evidence id is made of
-            if key in seen:
-                continue
             group = (table, rid, name, e.rule)
-            if kept.get(group, 0) >= EVIDENCE_PER_VALUE:
+            key = (e.source_id, e.start, e.end)  # with the group, what the evidence id is made of
+            keys = kept.setdefault(group, [])
+            if key in keys or len(keys) >= EVIDENCE_PER_VALUE:
                 continue
-            kept[group] = kept.get(group, 0) + 1
-            seen.add(key)
+            keys.append(key)
             rows.append(self._evidence_row(table, rid, name, value, e))
         return rows
 

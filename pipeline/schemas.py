@@ -322,12 +322,12 @@ def conform(data, table: Table):
                            False)
     for i in pc.indices_nonzero(null_pk).to_pylist():
         issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
-    counted = arrow.select(pk).append_column("_row", pa.array(range(arrow.num_rows), pa.int64()))
-    groups = counted.group_by(pk, use_threads=False).aggregate([("_row", "count"), ("_row", "list")])
-    for key_values, n, rows in zip(zip(*(groups[c].to_pylist() for c in pk)), groups["_row_count"].to_pylist(),
-                                   groups["_row_list"].to_pylist()):
-        if n > 1 and all(v is not None for v in key_values):
-            for i in sorted(rows):
+    counts = arrow.select(pk).group_by(pk, use_threads=False).aggregate([([], "count_all")])
+    dup_keys = counts.filter(pc.greater(counts["count_all"], 1)).select(pk).to_pylist()
+    dup_keys = {tuple(k[c] for c in pk) for k in dup_keys if all(k[c] is not None for c in pk)}
+    if dup_keys:  # rare: name every row of every duplicated key
+        for i, key_values in enumerate(zip(*(arrow[c].to_pylist() for c in pk))):
+            if key_values in dup_keys:
                 issues.append(Issue(f"table {table.name} row {i}", "primary_key_duplicate", "primary key is not unique",
                                     table=table.name, value="|".join(str(v) for v in key_values)))
     if issues:

@@ -102,7 +102,7 @@ def combine_rows(parts: list[dict]) -> dict:
             else:
                 pending.append(part[name])
         flush()
-        out[name] = pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
+        out[name] = pa.concat_tables(tables) if tables else schema.empty_table()
     return out
 
 
