@@ -157,7 +157,7 @@ class _Resolver:
         link_evidence, link_spans = self._link_statements()
         tables["statements"] = self._concat("statements")
         tables["statement_themes"] = self._concat("statement_themes")
-        tables["evidence"] = self._concat("evidence", extra=self._evidence() + link_evidence)
+        tables["evidence"] = self._concat("evidence", extra=[self._evidence_table(self._evidence())] + link_evidence)
         tables["coverage"] = self._coverage(link_spans)
         return Resolved(tables, self.warnings)
 
@@ -416,51 +416,64 @@ class _Resolver:
         return None, ""
 
     # -- statements: each source's rows, linked to the records
-    def _link_statements(self) -> tuple[list[tuple], dict[str, set]]:
+    def _link_statements(self) -> tuple[list, dict[str, set]]:
         """Fill each statement's meeting_id and document_id from its context's mentions; the evidence
-        rows of those links, and the spans they rest on (by source) for coverage."""
+        rows of those links (Arrow tables), and the spans they rest on (by source) for coverage.
+        One run of sources at a time, so only that run's values are ever Python objects."""
         import pyarrow as pa
 
-        evidence: list[tuple] = []
+        evidence: list = []
         spans: dict[str, set] = {}
         links = self.local.pop("links")
-        table = self.local["statements"]
-        meeting_ids, document_ids = [], []
-        columns = [table["source_id"]] + [links[c] for c in ("statement_id", "document", "meeting", "link_rule",
-                                                              "link_basis", "link_start", "link_end")]
-        for sid, stid, doc, meeting, rule, basis, a, b in zip(*(c.to_pylist() for c in columns)):
-            did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
-            mid = None
-            linked = []
-            if did is not None:
-                linked.append(("document_id", did, basis, rule))
-                mid = self.documents[did].get("meeting_id")
-                if mid:
-                    linked.append(("meeting_id", mid, "inferred", "statement_meeting_from_document"))
-            elif meeting is not None:
-                mid = self.meeting_of_mention.get((sid, meeting))
-                if mid is not None:
-                    linked.append(("meeting_id", mid, basis, rule))
-            meeting_ids.append(mid or None)
-            document_ids.append(did)
-            for name, value, ev_basis, ev_rule in linked:
-                evidence.append(self._evidence_row("statements", stid, name, value, Ev(sid, a, b, ev_basis, ev_rule)))
-            if linked:
-                spans.setdefault(sid, set()).add((a, b, f"statements:{stid}"))
-        for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
-            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
-        self.local["statements"] = table
+        statements = self.local["statements"]
+        schema = statements.schema
+        batches, offset = [], 0
+        for batch in links.to_batches():
+            part = statements.slice(offset, batch.num_rows)
+            offset += batch.num_rows
+            rows: list[tuple] = []
+            meeting_ids, document_ids = [], []
+            columns = [part["source_id"]] + [batch.column(c) for c in (
+                "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end")]
+            for sid, stid, doc, meeting, rule, basis, a, b in zip(*(c.to_pylist() for c in columns)):
+                did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
+                mid = None
+                linked = []
+                if did is not None:
+                    linked.append(("document_id", did, basis, rule))
+                    mid = self.documents[did].get("meeting_id")
+                    if mid:
+                        linked.append(("meeting_id", mid, "inferred", "statement_meeting_from_document"))
+                elif meeting is not None:
+                    mid = self.meeting_of_mention.get((sid, meeting))
+                    if mid is not None:
+                        linked.append(("meeting_id", mid, basis, rule))
+                meeting_ids.append(mid or None)
+                document_ids.append(did)
+                for name, value, ev_basis, ev_rule in linked:
+                    rows.append(self._evidence_row("statements", stid, name, value, Ev(sid, a, b, ev_basis, ev_rule)))
+                if linked:
+                    spans.setdefault(sid, set()).add((a, b, f"statements:{stid}"))
+            for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
+                part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
+            batches.extend(part.to_batches())
+            evidence.append(self._evidence_table(rows))
+        self.local["statements"] = pa.Table.from_batches(batches, schema=schema)
         return evidence, spans
 
-    def _concat(self, name: str, extra: list[tuple] | None = None):
-        """A source-rows table, with the rows built here (tuples in column order) appended."""
+    def _concat(self, name: str, extra: list = ()):
+        """A source-rows table, with tables of rows built here appended."""
         import pyarrow as pa
 
-        table = self.local.pop(name)
-        if extra:
-            columns = [pa.array(values, f.type) for f, values in zip(table.schema, zip(*extra))]
-            table = pa.concat_tables([table, pa.Table.from_arrays(columns, schema=table.schema)])
-        return table
+        return pa.concat_tables([self.local.pop(name), *extra])
+
+    def _evidence_table(self, rows: list[tuple]):
+        """Evidence rows (tuples in column order) as an Arrow table: far smaller than the tuples."""
+        import pyarrow as pa
+
+        schema = self.local["evidence"].schema
+        return pa.Table.from_arrays([pa.array(values, f.type) for f, values in zip(schema, zip(*rows))] if rows
+                                    else [pa.array([], f.type) for f in schema], schema=schema)
 
     # -- evidence and coverage
     def _spans(self):
@@ -505,23 +518,27 @@ class _Resolver:
         for sid, spans in link_spans.items():
             by_source.setdefault(sid, set()).update(spans)
         cov = self.local["coverage"]
-        sids = cov["source_id"].to_pylist()
-        bounds: dict[str, list[int]] = {}  # each source's coverage rows are contiguous
-        for i, sid in enumerate(sids):
-            bounds.setdefault(sid, [i, i])[1] = i + 1
-        starts, ends = cov["char_start"].to_pylist(), cov["char_end"].to_pylist()
-        used_by = cov["used_by"].to_pylist()
-        for sid, spans in by_source.items():
-            if sid not in bounds:
-                continue
-            lo, hi = bounds[sid]
-            for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), spans), start=lo):
-                if users:
-                    users |= set(used_by[i].split(" | ")) if used_by[i] else set()
-                    used_by[i] = " | ".join(sorted(users))
-        cov = cov.set_column(cov.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
-        self.local["coverage"] = cov.set_column(cov.schema.get_field_index("is_used"), "is_used",
-                                                pa.array([u is not None for u in used_by], pa.bool_()))
+        batches = []
+        for batch in cov.to_batches():  # one run of sources at a time: sentences are sorted within a source
+            sids = batch.column("source_id").to_pylist()
+            starts, ends = batch.column("char_start").to_pylist(), batch.column("char_end").to_pylist()
+            used_by = batch.column("used_by").to_pylist()
+            lo = 0
+            while lo < len(sids):
+                hi = lo
+                while hi < len(sids) and sids[hi] == sids[lo]:
+                    hi += 1
+                spans = by_source.get(sids[lo])
+                if spans:
+                    for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), spans), start=lo):
+                        if users:
+                            users |= set(used_by[i].split(" | ")) if used_by[i] else set()
+                            used_by[i] = " | ".join(sorted(users))
+                lo = hi
+            batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
+            batches.append(batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
+                                            pa.array([u is not None for u in used_by], pa.bool_())))
+        self.local["coverage"] = pa.Table.from_batches(batches, schema=cov.schema)
         return self._concat("coverage")
 
 
