@@ -48,17 +48,19 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
     evidence = _EvidenceRows(rows["evidence"], text)
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
     occurrences: dict[str, int] = {}
-    st_rows, th_rows = rows["statements"], rows["statement_themes"]
+    th_rows = rows["statement_themes"]
+    st_append = [rows["statements"][c].append for c in ("statement_id", "text", "kind", "speaker", "meeting_id",
+                                                        "document_id", "source_id", "char_start", "char_end",
+                                                        "is_truncated")]
+    link_append = [links[name].append for name in LINK_COLUMNS]
     for st in x.statements:
         norm = " ".join(text[st.start:st.end].split())
         n = occurrences.get(norm, 0)  # the same words twice in one source: 2nd occurrence
         occurrences[norm] = n + 1
         stid = hash_id("st", sid, norm, n)
-        for col, value in (("statement_id", stid), ("text", norm), ("kind", st.kind),
-                           ("speaker", st.speaker.value if st.speaker else None), ("meeting_id", None),
-                           ("document_id", None), ("source_id", sid), ("char_start", st.start),
-                           ("char_end", st.end), ("is_truncated", st.is_truncated)):
-            st_rows[col].append(value)
+        for append, value in zip(st_append, (stid, norm, st.kind, st.speaker.value if st.speaker else None, None,
+                                             None, sid, st.start, st.end, st.is_truncated)):
+            append(value)
         user = f"statements:{stid}"
         evidence.add("statements", stid, "kind", st.kind, sid, st.start, st.end, "stated", st.rule)
         evidence.add("statements", stid, "is_truncated", st.is_truncated, sid, st.start, st.end, "stated", st.rule)
@@ -68,11 +70,10 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
             evidence.add("statements", stid, "speaker", sp.value, sid, sp.start, sp.end, sp.basis, sp.rule)
             spans.append((sp.start, sp.end, user))
         a, b = st.link_span or (st.start, st.end)
-        for col, value in (("statement_id", stid), ("document", st.document[1] if st.document else None),
-                           ("meeting", st.meeting[1] if st.meeting else None), ("link_rule", st.link_rule),
-                           ("link_basis", ref.rules.get(st.link_rule or "", {}).get("basis", "inferred")),
-                           ("link_start", a), ("link_end", b)):
-            links[col].append(value)
+        for append, value in zip(link_append, (stid, st.document[1] if st.document else None,
+                                               st.meeting[1] if st.meeting else None, st.link_rule,
+                                               ref.rules.get(st.link_rule or "", {}).get("basis", "inferred"), a, b)):
+            append(value)  # in LINK_COLUMNS order
         for theme_id, hits in st.themes.items():
             _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
     _coverage(rows["coverage"], text, sid, x.sentences, spans)
@@ -120,7 +121,7 @@ def _bare_schema(name: str):
 
 def hash_id(prefix: str, *parts) -> str:
     """A short deterministic identifier from natural-key parts (never from row order)."""
-    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    digest = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
     return f"{prefix}_{digest[:12]}"
 
 
@@ -146,24 +147,21 @@ class _EvidenceRows:
     """Evidence rows of one source: one per value and span, at most EVIDENCE_PER_VALUE per rule."""
 
     def __init__(self, columns: dict[str, list], text: str):
-        self.columns = columns
+        self.append = [columns[c].append for c in ("evidence_id", "table_name", "record_id", "field", "value",
+                                                    "source_id", "char_start", "char_end", "span_text", "basis",
+                                                    "rule_id")]
         self.text = text
-        self.seen: set[str] = set()
-        self.kept: dict[tuple, int] = {}
+        self.kept: dict[tuple, list[tuple[int, int]]] = {}
 
     def add(self, table, rid, name, value, sid, start, end, basis, rule) -> None:
-        eid = hash_id("ev", table, rid, name, sid, start, end, rule)
-        if eid in self.seen:
-            return
-        group = (table, rid, name, rule)
-        if self.kept.get(group, 0) >= EVIDENCE_PER_VALUE:
-            return
-        self.kept[group] = self.kept.get(group, 0) + 1
-        self.seen.add(eid)
-        for col, v in (("evidence_id", eid), ("table_name", table), ("record_id", rid), ("field", name),
-                       ("value", evidence_value(value)), ("source_id", sid), ("char_start", start), ("char_end", end),
-                       ("span_text", " ".join(self.text[start:end].split())), ("basis", basis), ("rule_id", rule)):
-            self.columns[col].append(v)
+        spans = self.kept.setdefault((table, rid, name, rule), [])
+        if (start, end) in spans or len(spans) >= EVIDENCE_PER_VALUE:
+            return  # the same span again (same evidence id), or enough spans for this value and rule
+        spans.append((start, end))
+        values = (hash_id("ev", table, rid, name, sid, start, end, rule), table, rid, name, evidence_value(value), sid,
+                  start, end, " ".join(self.text[start:end].split()), basis, rule)
+        for append, v in zip(self.append, values):
+            append(v)
 
 
 def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_id: str, hits: list[Val]) -> None:
@@ -182,9 +180,10 @@ def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_
 
 def _coverage(rows, text: str, sid: str, sentences, spans) -> None:
     users_of = sentence_users(sentences, spans)
-    for n, (a, b) in enumerate(sentences, start=1):
-        users = users_of[n - 1]
-        for col, value in (("source_id", sid), ("sentence_no", n), ("char_start", a), ("char_end", b),
-                           ("text", " ".join(text[a:b].split())), ("is_used", bool(users)),
-                           ("used_by", " | ".join(sorted(users)) or None)):
-            rows[col].append(value)
+    rows["source_id"].extend([sid] * len(sentences))
+    rows["sentence_no"].extend(range(1, len(sentences) + 1))
+    rows["char_start"].extend(a for a, _ in sentences)
+    rows["char_end"].extend(b for _, b in sentences)
+    rows["text"].extend(" ".join(text[a:b].split()) for a, b in sentences)
+    rows["is_used"].extend(bool(users) for users in users_of)
+    rows["used_by"].extend(" | ".join(sorted(users)) or None for users in users_of)
