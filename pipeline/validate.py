@@ -104,18 +104,43 @@ def read_csv_table(path: Path, table: Table):
 def frictionless_issues(out_dir: Path, workers: int | None = None) -> list[Issue]:
     """Validate every row of the CSV package with frictionless (schemas, primary and foreign keys),
     one process per resource, largest first, since row checks cost far more than anything else."""
-    import os
-    from concurrent.futures import ProcessPoolExecutor
+    gate = FrictionlessGate(out_dir, workers)
+    try:
+        return gate.result()
+    finally:
+        gate.close()
 
-    names = sorted(load_tables(), key=lambda n: -(out_dir / "csv" / f"{n}.csv").stat().st_size)
-    workers = min(workers or os.cpu_count() or 1, len(names))
-    if workers <= 1:
-        results = [_frictionless_resource(str(out_dir), n) for n in names]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_frictionless_resource, [str(out_dir)] * len(names), names))
-    by_name = dict(zip(names, results))
-    return [Issue(**i) for name in load_tables() for i in by_name[name]]
+
+class FrictionlessGate:
+    """frictionless_issues started now and collected later, so the caller can work meanwhile
+    (its processes are forked at once, before the caller starts anything else)."""
+
+    def __init__(self, out_dir: Path, workers: int | None = None):
+        import os
+
+        self.out_dir = out_dir
+        self.names = sorted(load_tables(), key=lambda n: -(out_dir / "csv" / f"{n}.csv").stat().st_size)
+        self.workers = min(workers or os.cpu_count() or 1, len(self.names))
+        self.pool = None
+        if self.workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+            self.futures = [self.pool.submit(_frictionless_resource, str(out_dir), n) for n in self.names]
+
+    def result(self) -> list[Issue]:
+        """Every issue frictionless found, in table order."""
+        if self.pool is None:
+            results = [_frictionless_resource(str(self.out_dir), n) for n in self.names]
+        else:
+            results = [f.result() for f in self.futures]
+        by_name = dict(zip(self.names, results))
+        return [Issue(**i) for name in load_tables() for i in by_name[name]]
+
+    def close(self) -> None:
+        """Stop the processes (what has not started is cancelled)."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _frictionless_resource(out_dir: str, name: str) -> list[dict]:

@@ -145,7 +145,7 @@ def test_a_failed_build_leaves_the_previous_build_byte_for_byte(tmp_path, monkey
     out = tmp_path / "out"
     run_build(ROOT / "raw", out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    for target in ("pipeline.validate.validate", "pipeline.validate.frictionless_issues"):
+    for target in ("pipeline.validate.validate", "pipeline.validate.FrictionlessGate.result"):
         with monkeypatch.context() as m:
             m.setattr(target, lambda *a, **k: [Issue("test", "broken_on_purpose", "validation broken on purpose")])
             with pytest.raises(PipelineError):
