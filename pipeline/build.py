@@ -131,6 +131,8 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
             results[i] = r
         parts.append((chunk[0], tables))
     parts.sort(key=lambda p: p[0])
+    if cache_dir:
+        cache.prune(cache_dir, set(keys))
     return results, combine_rows([t for _, t in parts]), len(sources) - len(todo)
 
 

@@ -64,6 +64,15 @@ def store(folder: Path, key: str, rows: SourceRows) -> None:
     tmp.replace(folder / f"{key}.json")
 
 
+def prune(folder: Path, keep: set[str]) -> None:
+    """Remove cache files no source of this build uses (older code, changed or removed sources),
+    so the cache never outgrows the corpus."""
+    if folder.is_dir():
+        for path in folder.glob("*.json"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
+
 def _encode(obj):
     if dataclasses.is_dataclass(obj):
         return {"@": type(obj).__name__, **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}

@@ -126,6 +126,7 @@ class _Resolver:
         self.signatories: dict[tuple[str, str], Fielded] = {}
         self.renamed: dict[str, str] = {}
         self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
+        self.document_chronology_cache: dict[tuple, tuple[ChronologyEntry | None, str]] = {}
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
@@ -364,7 +365,10 @@ class _Resolver:
             basis = "stated" if d.meeting_rule == "doc_meeting_same_sentence" else "inferred"
             rec.put("meeting_id", mid, Ev(sid, d.sentence[0], d.sentence[1], basis, d.meeting_rule))
         else:
-            entry, rule = self._chronology_for_document(d)
+            key = (d.date.value if d.date else None, d.title.value, d.year.value if d.year else None)
+            if key not in self.document_chronology_cache:  # a document named again and again is matched once
+                self.document_chronology_cache[key] = self._chronology_for_document(d)
+            entry, rule = self.document_chronology_cache[key]
             if entry is not None:
                 ev = Ev(sid, d.title.start, d.title.end, "inferred", rule)
                 rec.put("meeting_id", self._chronology_meeting(entry, ev), ev)

@@ -29,6 +29,11 @@ def test_nothing_changed_does_nothing_and_one_change_re_extracts_one(tmp_path):
     (raw / "b_digest.txt").write_text("The Council of Heads of State met in Qingdao on 9 June 2018.\n", encoding="utf-8")
     third = build(raw, out, workers=1)
     assert not third.up_to_date and third.extracted == 1
+    cache = tmp_path / ".out.cache"
+    assert len(list(cache.glob("*.json"))) == 2, "the changed source's old entry is pruned"
+    (raw / "b_digest.txt").unlink()
+    build(raw, out, workers=1)
+    assert len(list(cache.glob("*.json"))) == 1, "a removed source's entry is pruned"
 
 
 def test_cache_and_workers_give_the_same_bytes(tmp_path):
