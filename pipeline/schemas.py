@@ -332,13 +332,16 @@ def conform(data, table: Table):
                                     table=table.name, value="|".join(str(v) for v in key_values)))
     if issues:
         raise PipelineError("conform", sorted(issues, key=lambda x: int(x.where.rsplit(" ", 1)[1])))
-    arrow = arrow.take(pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])).combine_chunks()
+    order = pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])
+    unsorted = {c: arrow[c] for c in table.columns}
+    del arrow, data  # sorted a column at a time, each unsorted column freed as it goes: never two copies
     final = to_arrow(table)
     columns = []
     for f, arrow_field in zip(table.fields, final):
-        col = arrow[f.name]
+        col = unsorted.pop(f.name).take(order)
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         if pa.types.is_dictionary(arrow_field.type):
-            col = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+            col = pc.dictionary_encode(col)
         elif f.type == "date":
             try:
                 col = col.cast(pa.date32())
