@@ -71,6 +71,8 @@ def prune(folder: Path, keep: set[str]) -> None:
         for path in folder.glob("*.json"):
             if path.stem not in keep:
                 path.unlink(missing_ok=True)
+        for path in folder.glob(".*.tmp"):  # left by a build that was killed while writing
+            path.unlink(missing_ok=True)
 
 
 def _encode(obj):

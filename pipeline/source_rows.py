@@ -41,9 +41,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
     (Arrow tables are built once per run of sources, by combine_rows)."""
     text = x.source.text
     sid = x.source.source_id
-    rows: dict[str, dict[str, list]] = {name: {} for name in LOCAL_TABLES}
-    for name in LOCAL_TABLES:
-        rows[name] = {f.name: [] for f in _bare_schema(name)}
+    rows = {name: {f.name: [] for f in _bare_schema(name)} for name in LOCAL_TABLES}
     links: dict[str, list] = {name: [] for name in LINK_COLUMNS}
     evidence = _EvidenceRows(rows["evidence"], text)
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
