@@ -71,8 +71,12 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         resolved = resolve(results, local, corpus.sources, ref)
         extracted = len(results) - reused
         del results, local  # each source's rows now live in the resolved tables
+        _release_memory()
         specs = load_tables()
-        tables = {name: conform(resolved.tables.pop(name), spec) for name, spec in specs.items()}
+        tables = {}
+        for name, spec in specs.items():
+            tables[name] = conform(resolved.tables.pop(name), spec)
+            _release_memory()
         say(", ".join(f"{t.num_rows} {n}" for n, t in tables.items() if n in ("meetings", "documents", "statements")))
     texts = {s.source_id: s.text for s in corpus.sources}
     with clock("validate") as say:
@@ -154,6 +158,18 @@ def _extract_chunk(sources, keys, cache_dir: Path | None, ref=None):
         rows.tables = {}
         light.append(rows)
     return light, combine_rows(parts)
+
+
+def _release_memory() -> None:
+    """Hand the heap pages freed by the last step back to the OS (glibc keeps them otherwise, and
+    the many small Arrow chunks and Python objects a step frees would count toward the next peak)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass  # not glibc: nothing to hand back this way
 
 
 def _cache_dir(out_dir: Path) -> Path:

@@ -480,15 +480,18 @@ class _Resolver:
                                     else [pa.array([], f.type) for f in schema], schema=schema)
 
     # -- evidence and coverage
+    def _records(self):
+        """Every merged record as (table, record id, Fielded), in a fixed order."""
+        yield from (("meetings", mid, f) for mid, f in self.meetings.items())
+        yield from (("documents", did, f) for did, f in self.documents.items())
+        yield from (("document_signatories", "|".join(k), f) for k, f in self.signatories.items())
+
     def _spans(self):
         """Every (table, record id, field, value, evidence) of the merged records, in a fixed order."""
-        groups = (("meetings", self.meetings.items()), ("documents", self.documents.items()),
-                  ("document_signatories", (("|".join(k), f) for k, f in self.signatories.items())))
-        for table, items in groups:
-            for rid, f in items:
-                for name, evs in f.evidence.items():
-                    for e in evs:
-                        yield table, rid, name, f.get(name), e
+        for table, rid, f in self._records():
+            for name, evs in f.evidence.items():
+                for e in evs:
+                    yield table, rid, name, f.get(name), e
 
     def _evidence_row(self, table: str, rid: str, name: str, value, e: Ev) -> tuple:
         """An evidence row, its values in the evidence table's column order (a tuple: there are many)."""
@@ -517,8 +520,11 @@ class _Resolver:
         import pyarrow as pa
 
         by_source: dict[str, set[tuple[int, int, str]]] = {}
-        for table, rid, _name, _value, e in self._spans():  # one meeting mention gives many fields one span
-            by_source.setdefault(e.source_id, set()).add((e.start, e.end, f"{table}:{rid}"))
+        for table, rid, f in self._records():
+            who = f"{table}:{rid}"  # one string per record, shared by all its spans
+            for evs in f.evidence.values():
+                for e in evs:  # one meeting mention gives many fields one span: the set keeps it once
+                    by_source.setdefault(e.source_id, set()).add((e.start, e.end, who))
         for sid, spans in link_spans.items():
             by_source.setdefault(sid, set()).update(spans)
         cov = self.local["coverage"]
