@@ -19,7 +19,8 @@ from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
 from pipeline.reference import ChronologyEntry, Reference, fold_name
-from pipeline.source_rows import EVIDENCE_PER_VALUE, SourceRows, evidence_value, hash_id, sentence_users
+from pipeline.source_rows import (EVIDENCE_PER_VALUE, SourceRows, combine_rows, evidence_value, hash_id,
+                                  sentence_users)
 
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
 STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
@@ -88,8 +89,6 @@ def resolve(results: list[SourceRows], local: dict | None, sources: list[SourceT
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
     own rows (`local`: statements, statement themes, evidence, coverage and links, as Arrow tables in
     source order; None takes them from `results`) to them."""
-    from pipeline.source_rows import combine_rows
-
     if local is None:
         local = combine_rows([r.tables for r in results])
     return _Resolver([_Item(s, r) for s, r in zip(sources, results)], local, ref).run()
@@ -120,7 +119,6 @@ class _Resolver:
         self.warnings: list[Issue] = []
         self.meetings: dict[str, Fielded] = {}
         self.meeting_of_mention: dict[tuple, str | None] = {}
-        self.mention_chron: dict[tuple, ChronologyEntry | None] = {}
         self.documents: dict[str, Fielded] = {}
         self.doc_of_mention: dict[tuple, str] = {}
         self.signatories: dict[tuple[str, str], Fielded] = {}
@@ -183,7 +181,6 @@ class _Resolver:
             self.meeting_of_mention[m.key] = None  # a council named with nothing that identifies the meeting
             return
         entry = self._chronology_match(x, m, rec)
-        self.mention_chron[m.key] = entry
         sentence = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
         if entry is not None:
             for name in ("body", "ordinal", "year", "country_code"):
