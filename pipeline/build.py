@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     from pipeline.publish import publish
     from pipeline.reference import load_reference
     from pipeline.resolve import resolve
-    from pipeline.schemas import conform, load_tables, to_frame
+    from pipeline.schemas import conform, load_tables
     from pipeline.validate import validate
 
     pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
@@ -80,7 +80,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         say(", ".join(f"{t.num_rows} {n}" for n, t in tables.items() if n in ("meetings", "documents", "statements")))
     texts = {s.source_id: s.text for s in corpus.sources}
     with clock("validate") as say:
-        issues = validate({name: to_frame(t, specs[name]) for name, t in tables.items()}, texts, set(ref.rules))
+        issues = validate(_Frames(tables, specs), texts, set(ref.rules))
         if issues:
             raise PipelineError("validate", issues)
         say("pandera, keys and spans passed")
@@ -158,6 +158,25 @@ def _extract_chunk(sources, keys, cache_dir: Path | None, ref=None):
         rows.tables = {}
         light.append(rows)
     return light, combine_rows(parts)
+
+
+class _Frames(Mapping):
+    """pandas views of the conformed tables, made when asked for and never kept: validation looks at
+    one or two tables at a time, so at most those are converted at once."""
+
+    def __init__(self, tables: dict, specs: dict):
+        self.tables, self.specs = tables, specs
+
+    def __getitem__(self, name: str):
+        from pipeline.schemas import to_frame
+
+        return to_frame(self.tables[name], self.specs[name])
+
+    def __iter__(self):
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
 
 
 def _release_memory() -> None:

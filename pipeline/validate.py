@@ -8,6 +8,7 @@ the CSV package, SHA256SUMS and the DuckDB file's content.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.errors import Issue
@@ -22,7 +23,7 @@ SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
 
 
-def validate(frames: dict, texts: dict[str, str], rule_ids: set[str] | None = None) -> list[Issue]:
+def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None = None) -> list[Issue]:
     """Every problem in a set of tables: pandera per table, then keys, spans and rule ids across them."""
     tables = load_tables()
     issues: list[Issue] = []
