@@ -183,11 +183,10 @@ def _release_memory() -> None:
     """Hand the heap pages freed by the last step back to the OS (glibc keeps them otherwise, and
     the many small Arrow chunks and Python objects a step frees would count toward the next peak)."""
     import ctypes
-    import ctypes.util
 
     try:
-        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)  # the C library already loaded in this process
+    except (OSError, AttributeError):
         pass  # not glibc: nothing to hand back this way
 
 

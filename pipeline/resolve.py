@@ -128,6 +128,8 @@ class _Resolver:
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
+        import pyarrow as pa
+
         for x in self.ex:
             self.warnings.extend(x.rows.warnings)
             for m in x.rows.meetings:
@@ -154,9 +156,10 @@ class _Resolver:
                        for t in self.ref.themes],
         }
         link_evidence, link_spans = self._link_statements()
-        tables["statements"] = self._concat("statements")
-        tables["statement_themes"] = self._concat("statement_themes")
-        tables["evidence"] = self._concat("evidence", extra=[self._evidence_table(self._evidence())] + link_evidence)
+        tables["statements"] = self.local.pop("statements")
+        tables["statement_themes"] = self.local.pop("statement_themes")
+        record_evidence = self._evidence_table(self._evidence())  # (takes its schema from the sources' evidence)
+        tables["evidence"] = pa.concat_tables([self.local.pop("evidence"), record_evidence, *link_evidence])
         tables["coverage"] = self._coverage(link_spans)
         return Resolved(tables, self.warnings)
 
@@ -462,12 +465,6 @@ class _Resolver:
         self.local["statements"] = pa.Table.from_batches(batches, schema=schema)
         return evidence, spans
 
-    def _concat(self, name: str, extra: list = ()):
-        """A source-rows table, with tables of rows built here appended."""
-        import pyarrow as pa
-
-        return pa.concat_tables([self.local.pop(name), *extra])
-
     def _evidence_table(self, rows: list[tuple]):
         """Evidence rows (tuples in column order) as an Arrow table: far smaller than the tuples."""
         import pyarrow as pa
@@ -512,7 +509,7 @@ class _Resolver:
             rows.append(self._evidence_row(table, rid, name, value, e))
         return rows
 
-    def _coverage(self, link_spans: dict[str, list]):
+    def _coverage(self, link_spans: dict[str, set]):
         """Each source's coverage, with the sentences that records of the whole corpus rest on added."""
         import pyarrow as pa
 
@@ -546,7 +543,7 @@ class _Resolver:
             batches.append(batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
                                             pa.array([u is not None for u in used_by], pa.bool_())))
         self.local["coverage"] = pa.Table.from_batches(batches, schema=cov.schema)
-        return self._concat("coverage")
+        return self.local.pop("coverage")
 
 
 def _ordinal_word(n: int) -> str:

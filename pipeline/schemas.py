@@ -318,8 +318,7 @@ def conform(data, table: Table):
                                       else pa.nulls(data.num_rows, plain.field(c).type) for c in table.columns],
                                      schema=plain)
     pk = list(table.primary_key)
-    null_pk = pc.fill_null(pc.or_(*[pc.is_null(arrow[c]) for c in pk]) if len(pk) > 1 else pc.is_null(arrow[pk[0]]),
-                           False)
+    null_pk = functools.reduce(pc.or_, [pc.is_null(arrow[c]) for c in pk])  # any number of key columns
     for i in pc.indices_nonzero(null_pk).to_pylist():
         issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
     counts = arrow.select(pk).group_by(pk, use_threads=False).aggregate([([], "count_all")])

@@ -42,7 +42,7 @@ def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None =
             unknown = values[~values.isin(sorted(rule_ids))]
             for i, rule in unknown.items():
                 issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
-                                        table=table, field=column, value=rule))
+                                    table=table, field=column, value=rule))
     return issues
 
 
