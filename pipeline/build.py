@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
+from pipeline.memory import release_memory
 
 
 @dataclass
@@ -36,14 +38,12 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from pipeline.cache import code_fingerprint
     from pipeline.ingest import ingest
     from pipeline.publish import publish
     from pipeline.reference import load_reference
-    from pipeline.resolve import resolve
-    from pipeline.schemas import conform, load_tables
+    from pipeline.schemas import load_tables
     from pipeline.validate import validate
 
     pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
@@ -62,67 +62,81 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
         warnings = [Issue(**w) for w in report["warnings"]]
         return BuildResult(out_dir, report["row_counts"], warnings, seconds, up_to_date=True)
-    with clock("extract") as say:
-        results, local, reused = _extract_all(corpus.sources, ref, fingerprint,
-                                              _cache_dir(out_dir) if use_cache else None, workers or os.cpu_count() or 1)
-        say(f"{local['statements'].num_rows} statement(s); "
-            f"{reused} of {len(results)} source(s) from the cache")
-    with clock("resolve") as say:
-        resolved = resolve(results, local, corpus.sources, ref)
-        extracted = len(results) - reused
-        del results, local  # each source's rows now live in the resolved tables
-        _release_memory()
-        specs = load_tables()
-        tables = {}
-        for name, spec in specs.items():
-            tables[name] = conform(resolved.tables.pop(name), spec)
-            _release_memory()
-        say(", ".join(f"{t.num_rows} {n}" for n, t in tables.items() if n in ("meetings", "documents", "statements")))
-    texts = {s.source_id: s.text for s in corpus.sources}
-    with clock("validate") as say:
-        issues = validate(_Frames(tables, specs), texts, set(ref.rules))
-        if issues:
-            raise PipelineError("validate", issues)
-        say("pandera, keys and spans passed")
-    warnings = list(corpus.warnings) + resolved.warnings
-    counts = {name: t.num_rows for name, t in tables.items()}
-    report = {
-        "version": __version__,
-        "inputs_sha256": inputs,
-        "reference_sha256": ref.checksum,
-        "sources": {s.source_id: s.sha256 for s in corpus.sources},
-        "row_counts": counts,
-        "sentences_unused": counts["coverage"] - int(pc.sum(tables["coverage"]["is_used"]).as_py() or 0),
-        "warnings": [w.to_dict() for w in warnings],
-    }
-    with clock("publish") as say:
-        publish(tables, texts, Path(out_dir), report, seconds=seconds, workers=workers)
-        say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
+    scratch = _Scratch(out_dir)  # rows between stages live here, on disk: only the part at hand is in memory
+    try:
+        with clock("extract") as say:
+            results, local, reused = _extract_all(corpus.sources, ref, fingerprint,
+                                                  _cache_dir(out_dir) if use_cache else None,
+                                                  workers or os.cpu_count() or 1, scratch.folder / "parts")
+            say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
+                f"document mention(s); {reused} of {len(results)} source(s) from the cache")
+        with clock("resolve") as say:
+            extracted = len(results) - reused
+            # in a child process: its many small objects leave with it, none fragments this process's heap
+            counts, unused, resolved_warnings = _in_child(_resolve_and_conform, results, local, corpus.sources, ref,
+                                                          scratch)
+            del results, local
+            release_memory()
+            say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
+        texts = {s.source_id: s.text for s in corpus.sources}
+        with clock("validate") as say:
+            issues = validate(_Frames(scratch, load_tables()), texts, set(ref.rules))
+            if issues:
+                raise PipelineError("validate", issues)
+            say("pandera, keys and spans passed")
+        warnings = list(corpus.warnings) + resolved_warnings
+        report = {
+            "version": __version__,
+            "inputs_sha256": inputs,
+            "reference_sha256": ref.checksum,
+            "sources": {s.source_id: s.sha256 for s in corpus.sources},
+            "row_counts": counts,
+            "sentences_unused": unused,
+            "warnings": [w.to_dict() for w in warnings],
+        }
+        with clock("publish") as say:
+            publish(scratch, texts, Path(out_dir), report, seconds=seconds, workers=workers)
+            say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
+    finally:
+        scratch.remove()
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 
 
-def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int):
-    """Each source's mentions (in source order), every source's own rows (Arrow tables, concatenated in
-    source order) and how many sources came from the cache. Misses are extracted in a process pool,
-    in contiguous chunks whose rows travel as one Arrow table per chunk; workers fill the cache."""
+def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path):
+    """Each source's mentions (in source order), every source's own rows (RowParts in parts_dir, in source
+    order) and how many sources came from the cache. Misses are extracted in a process pool, in
+    contiguous chunks whose rows a worker writes as one part; workers fill the cache."""
     from pipeline import cache
-    from pipeline.source_rows import combine_rows
+    from pipeline.source_rows import RowParts, combine_rows, write_part
 
     results: list = [None] * len(sources)
-    parts: list[tuple[int, dict]] = []  # (first source index, tables of a run of sources)
+    parts: list[tuple[int, str]] = []  # (first source index, part stem)
+    run: list[tuple[int, dict]] = []  # cached sources in a row, written as one part (of at most 64)
+
+    def write_run():
+        if run:
+            stem = f"c{run[0][0]:07d}"
+            write_part(parts_dir, stem, combine_rows([t for _, t in run]))
+            parts.append((run[0][0], stem))
+            run.clear()
+
     keys = [cache.cache_key(s, fingerprint) for s in sources]
     todo = []
     for i, (source, key) in enumerate(zip(sources, keys)):
         hit = cache.load(cache_dir, key, source) if cache_dir else None
+        if hit is None or len(run) == 64:
+            write_run()
         if hit is None:
             todo.append(i)
         else:
-            parts.append((i, hit.tables))
+            run.append((i, hit.tables))
             hit.tables = {}
             results[i] = hit
+    write_run()
     size = max(1, min(64, len(todo) // (workers * 4) or 1))
     chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-    jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir) for chunk in chunks]
+    jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir, parts_dir, f"x{chunk[0]:07d}")
+            for chunk in chunks]
     if workers > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -130,23 +144,74 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
             done = list(pool.map(_extract_chunk, *zip(*jobs)))
     else:
         done = [_extract_chunk(*job, ref=ref) for job in jobs]
-    for chunk, (light, tables) in zip(chunks, done):
+    for chunk, job, light in zip(chunks, jobs, done):
         for i, r in zip(chunk, light):
             results[i] = r
-        parts.append((chunk[0], tables))
-    parts.sort(key=lambda p: p[0])
+        parts.append((chunk[0], job[-1]))
+    local = RowParts(parts_dir)
+    for _, stem in sorted(parts):
+        local.add(stem)
     if cache_dir:
         cache.prune(cache_dir, set(keys))
-    return results, combine_rows([t for _, t in parts]), len(sources) - len(todo)
+    return results, local, len(sources) - len(todo)
 
 
-def _extract_chunk(sources, keys, cache_dir: Path | None, ref=None):
+def _resolve_and_conform(results, local, sources, ref, scratch: _Scratch) -> tuple[dict[str, int], int, list[Issue]]:
+    """Resolve, then conform every table into the scratch folder: the row counts, the number of
+    sentences no record uses, and the warnings met."""
+    import pyarrow.compute as pc
+
+    from pipeline.resolve import resolve
+    from pipeline.schemas import conform, load_tables
+
+    resolved = resolve(results, local, sources, ref)
+    del results, local
+    release_memory()
+    counts: dict[str, int] = {}
+    unused = 0
+    for name, spec in load_tables().items():
+        table = conform(resolved.pop(name), spec)
+        counts[name] = table.num_rows
+        if name == "coverage":
+            unused = table.num_rows - int(pc.sum(table["is_used"]).as_py() or 0)
+        scratch.put(name, table)
+        del table
+        release_memory()
+    return counts, unused, resolved.warnings
+
+
+_INHERITED = None  # (function, arguments) for the forked child of _in_child
+
+
+def _in_child(fn, *args):
+    """fn(*args) in a forked child process, which inherits the arguments (nothing is copied) and hands
+    back only the result; where processes cannot be forked, in this one."""
+    global _INHERITED
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return fn(*args)
+    _INHERITED = (fn, args)
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            return pool.submit(_call_inherited).result()
+    finally:
+        _INHERITED = None
+
+
+def _call_inherited():
+    fn, args = _INHERITED
+    return fn(*args)
+
+
+def _extract_chunk(sources, keys, cache_dir: Path | None, parts_dir: Path, stem: str, ref=None):
     """Extraction and own rows of a run of sources, in a worker process (the reference data is loaded
-    and cached there): their mentions, and their rows as one Arrow table per table."""
+    and cached there): their mentions, returned, and their rows, written as one part in parts_dir."""
     from pipeline import cache
     from pipeline.extract import extract
     from pipeline.reference import load_reference
-    from pipeline.source_rows import combine_rows, source_rows
+    from pipeline.source_rows import combine_rows, source_rows, write_part
 
     ref = ref or load_reference()
     light, parts = [], []
@@ -157,7 +222,58 @@ def _extract_chunk(sources, keys, cache_dir: Path | None, ref=None):
         parts.append(rows.tables)
         rows.tables = {}
         light.append(rows)
-    return light, combine_rows(parts)
+    write_part(parts_dir, stem, combine_rows(parts))
+    return light
+
+
+class _Scratch(Mapping):
+    """A scratch folder beside the output for the rows between stages: the sources' own rows as
+    parts (`parts/`), and each table once conformed, as Arrow IPC files read back whenever a stage asks
+    for one (validation and publishing look at one or two tables at a time)."""
+
+    def __init__(self, out_dir: Path):
+        out_dir = Path(out_dir).resolve()
+        self.folder = out_dir.parent / f".{out_dir.name}.work-{os.getpid()}"
+        for old in out_dir.parent.glob(f".{out_dir.name}.work-*"):  # what killed builds left
+            pid = old.name.rsplit("-", 1)[1]
+            if old == self.folder or (pid.isdigit() and not _running(int(pid))):
+                shutil.rmtree(old, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+
+    def put(self, name: str, table) -> None:
+        from pipeline.source_rows import write_arrow
+
+        write_arrow(self.folder / f"{name}.arrow", table)
+
+    def __getitem__(self, name: str):
+        from pipeline.source_rows import read_arrow
+
+        if not (self.folder / f"{name}.arrow").is_file():
+            raise KeyError(name)
+        return read_arrow(self.folder / f"{name}.arrow")
+
+    def __iter__(self):  # the tables put so far (perhaps by another process), in schema order
+        from pipeline.schemas import load_tables
+
+        return (name for name in load_tables() if (self.folder / f"{name}.arrow").is_file())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def remove(self) -> None:
+        """Delete the scratch folder (after publishing, or when the build failed)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 class _Frames(Mapping):
@@ -177,17 +293,6 @@ class _Frames(Mapping):
 
     def __len__(self) -> int:
         return len(self.tables)
-
-
-def _release_memory() -> None:
-    """Hand the heap pages freed by the last step back to the OS (glibc keeps them otherwise, and
-    the many small Arrow chunks and Python objects a step frees would count toward the next peak)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).malloc_trim(0)  # the C library already loaded in this process
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to hand back this way
 
 
 def _cache_dir(out_dir: Path) -> Path:

@@ -37,3 +37,6 @@ class PipelineError(Exception):
         self.stage = stage
         self.issues = issues
         super().__init__(f"{stage}: {len(issues)} problem(s)")
+
+    def __reduce__(self):  # raised in a child process, it travels back whole
+        return PipelineError, (self.stage, self.issues)

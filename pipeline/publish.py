@@ -22,6 +22,7 @@ from pipeline.schemas import Table, load_package, load_tables, load_views, to_da
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 CARRIED_OVER = ("bench",)
+DUCKDB_MEMORY_LIMIT = "512MB"  # loaded blocks are written to the file and evicted, not all kept in memory
 
 
 def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
@@ -43,9 +44,13 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
     try:
         tmp.mkdir()
         files: dict[str, tuple[int, str]] = {}
-        for name in tables:
-            files[f"csv/{name}.csv"] = _write_csv(tmp / "csv" / f"{name}.csv", arrow[name])
-            files[f"parquet/{name}.parquet"] = _write_parquet(tmp / "parquet" / f"{name}.parquet", arrow[name])
+        counts: dict[str, int] = {}
+        for name in tables:  # a table at a time: `arrow` may read each from disk when asked
+            table = arrow[name]
+            counts[name] = table.num_rows
+            files[f"csv/{name}.csv"] = _write_csv(tmp / "csv" / f"{name}.csv", table)
+            files[f"parquet/{name}.parquet"] = _write_parquet(tmp / "parquet" / f"{name}.parquet", table)
+            del table
         for sid, text in sorted(texts.items()):
             files[f"texts/{sid}.txt"] = _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
         for source in load_package()["sources"]:  # the reference data the build used travels with it
@@ -57,7 +62,7 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
         started = time.perf_counter()
         gate = FrictionlessGate(tmp, workers)  # its processes check the CSV package while DuckDB is written
         try:
-            issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, arrow))
+            issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts))
             issues += gate.result()
         finally:
             gate.close()
@@ -73,11 +78,11 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
     return out_dir
 
 
-def _meta_rows(report: dict, arrow: dict) -> dict:
+def _meta_rows(report: dict, counts: dict[str, int]) -> dict:
     rows = {"dataset": load_package()["name"], "version": __version__, "created": created_timestamp(),
             "reference_sha256": report.get("reference_sha256", "")}
     rows.update({f"source_sha256:{sid}": digest for sid, digest in sorted(report.get("sources", {}).items())})
-    rows.update({f"rows:{name}": table.num_rows for name, table in arrow.items()})
+    rows.update({f"rows:{name}": n for name, n in counts.items()})
     return rows
 
 
@@ -140,7 +145,7 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
     import duckdb
     import pyarrow as pa
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     issues = []
     try:
         con.sql(f"ATTACH '{_sql_escape(str(path))}' AS ds (STORAGE_VERSION '{DUCKDB_STORAGE_VERSION}')")
@@ -150,16 +155,19 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
             con.sql(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}'")
             for f in table.fields:
                 con.sql(f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}'")
-            arrow = arrow_tables[name]
             self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
-            batches = _parents_first(arrow, self_ref) if self_ref else [arrow]
             try:
-                for batch in batches:
-                    con.register("_incoming", batch)
-                    con.sql(f"INSERT INTO {name} SELECT * FROM _incoming")
-                    con.unregister("_incoming")
+                if self_ref:  # parents before children: loaded from Arrow, in batches
+                    for batch in _parents_first(arrow_tables[name], self_ref):
+                        con.register("_incoming", batch)
+                        con.sql(f"INSERT INTO {name} SELECT * FROM _incoming")
+                        con.unregister("_incoming")
+                else:  # streamed from the Parquet file just written: no copy of the table in this process
+                    parquet = _sql_escape(str(path.parent / "parquet" / f"{name}.parquet"))
+                    con.sql(f"INSERT INTO {name} SELECT * FROM read_parquet('{parquet}')")
             except duckdb.Error as err:
                 issues.append(Issue(str(path), "duckdb_constraint", str(err).splitlines()[0], table=name))
+            con.sql("CHECKPOINT")  # the table's blocks go to the file and leave memory before the next table
         for name, description, sql in load_views():
             con.sql(sql)
             con.sql(f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}'")

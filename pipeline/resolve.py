@@ -19,9 +19,10 @@ from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
 from pipeline.reference import ChronologyEntry, Reference, fold_name
-from pipeline.source_rows import (EVIDENCE_PER_VALUE, SourceRows, combine_rows, evidence_value, hash_id,
-                                  sentence_users)
+from pipeline.source_rows import (EVIDENCE_PER_VALUE, RowParts, SourceRows, bare_schema, combine_rows,
+                                  evidence_value, hash_id, sentence_users)
 
+LINK_EVIDENCE = "link_evidence"  # each part's evidence rows of its statements' links to records
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
 STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
 BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_government": "Council of Heads of Government",
@@ -71,10 +72,22 @@ class Fielded:
 
 @dataclass
 class Resolved:
-    """Every table (a list of dicts in schema column names, or an Arrow table), and the problems found."""
+    """The record tables (lists of dicts in schema column names), the sources' own rows (statements,
+    statement themes, evidence, coverage: RowParts, linked to the records), and the problems found."""
 
-    tables: dict[str, list[dict] | object]
+    tables: dict[str, list[dict]]
     warnings: list[Issue]
+    parts: RowParts
+
+    def pop(self, name: str):
+        """Table `name` (a list of dicts or an Arrow table), handed over once: the rows are let go here."""
+        import pyarrow as pa
+
+        if name in self.tables:
+            return self.tables.pop(name)
+        if name == "evidence":  # the sources' own evidence and that of the records, then of the statements' links
+            return pa.concat_tables([self.parts.collect(name), self.parts.collect(LINK_EVIDENCE, like=name)])
+        return self.parts.collect(name)
 
 
 @dataclass
@@ -85,12 +98,13 @@ class _Item:
     rows: SourceRows
 
 
-def resolve(results: list[SourceRows], local: dict | None, sources: list[SourceText], ref: Reference) -> Resolved:
+def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference) -> Resolved:
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
-    own rows (`local`: statements, statement themes, evidence, coverage and links, as Arrow tables in
-    source order; None takes them from `results`) to them."""
+    own rows (`local`: statements, statement themes, evidence, coverage and links, in parts in source
+    order; None takes them from `results`) to them, one part at a time."""
     if local is None:
-        local = combine_rows([r.tables for r in results])
+        local = RowParts()
+        local.add(combine_rows([r.tables for r in results]))
     return _Resolver([_Item(s, r) for s, r in zip(sources, results)], local, ref).run()
 
 
@@ -111,7 +125,7 @@ def _norm_title(title: str) -> str:
 
 
 class _Resolver:
-    def __init__(self, items: list[_Item], local: dict, ref: Reference):
+    def __init__(self, items: list[_Item], local: RowParts, ref: Reference):
         self.ex = items
         self.local = local
         self.texts = {x.source.source_id: x.source.text for x in items}
@@ -128,12 +142,12 @@ class _Resolver:
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
-        import pyarrow as pa
 
         for x in self.ex:
             self.warnings.extend(x.rows.warnings)
             for m in x.rows.meetings:
                 self._meeting(x, m)
+            x.rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
         self._merge_placeless_meetings()
         for x in self.ex:
             for d in x.rows.documents:
@@ -142,6 +156,7 @@ class _Resolver:
             for d in x.rows.documents:
                 if d.antecedent is not None:
                     self.doc_of_mention[d.key] = self.doc_of_mention.get(d.antecedent)
+            x.rows.documents = []
         tables = {
             "sources": [self._source_row(x) for x in self.ex],
             "meetings": [self._meeting_row(mid, f) for mid, f in self.meetings.items()],
@@ -155,13 +170,10 @@ class _Resolver:
                             parent_theme_id=t.parent_theme_id, signal_terms=" | ".join(t.terms))
                        for t in self.ref.themes],
         }
-        link_evidence, link_spans = self._link_statements()
-        tables["statements"] = self.local.pop("statements")
-        tables["statement_themes"] = self.local.pop("statement_themes")
-        record_evidence = self._evidence_table(self._evidence())  # (takes its schema from the sources' evidence)
-        tables["evidence"] = pa.concat_tables([self.local.pop("evidence"), record_evidence, *link_evidence])
-        tables["coverage"] = self._coverage(link_spans)
-        return Resolved(tables, self.warnings)
+        link_spans = self._link_statements()
+        self.local.append("evidence", self._evidence_table(self._evidence()))
+        self._coverage(link_spans)
+        return Resolved(tables, self.warnings, self.local)
 
     # -- sources
     def _source_row(self, x: _Item) -> dict:
@@ -420,21 +432,16 @@ class _Resolver:
         return None, ""
 
     # -- statements: each source's rows, linked to the records
-    def _link_statements(self) -> tuple[list, dict[str, set]]:
-        """Fill each statement's meeting_id and document_id from its context's mentions; the evidence
-        rows of those links (Arrow tables), and the spans they rest on (by source) for coverage.
-        One run of sources at a time, so only that run's values are ever Python objects."""
+    def _link_statements(self) -> dict[str, set]:
+        """Fill each statement's meeting_id and document_id from its context's mentions, add the evidence
+        rows of those links to each part (as `link_evidence`), and return the spans they rest on (by
+        source) for coverage. One run of sources at a time, so only that run's values are ever Python objects."""
         import pyarrow as pa
 
-        evidence: list = []
         spans: dict[str, set] = {}
-        links = self.local.pop("links")
-        statements = self.local["statements"]
-        schema = statements.schema
-        batches, offset = [], 0
-        for batch in links.to_batches():
-            part = statements.slice(offset, batch.num_rows)
-            offset += batch.num_rows
+        for p in range(len(self.local)):
+            batch, part = self.local.read(p, "links"), self.local.read(p, "statements")
+            schema = part.schema
             rows: list[tuple] = []
             meeting_ids, document_ids = [], []
             columns = [part["source_id"]] + [batch.column(c) for c in (
@@ -460,16 +467,15 @@ class _Resolver:
                     spans.setdefault(sid, set()).add((a, b, f"statements:{stid}"))
             for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
                 part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
-            batches.extend(part.to_batches())
-            evidence.append(self._evidence_table(rows))
-        self.local["statements"] = pa.Table.from_batches(batches, schema=schema)
-        return evidence, spans
+            self.local.replace(p, "statements", part)
+            self.local.replace(p, LINK_EVIDENCE, self._evidence_table(rows))
+        return spans
 
     def _evidence_table(self, rows: list[tuple]):
         """Evidence rows (tuples in column order) as an Arrow table: far smaller than the tuples."""
         import pyarrow as pa
 
-        schema = self.local["evidence"].schema
+        schema = bare_schema("evidence")
         return pa.Table.from_arrays([pa.array(values, f.type) for f, values in zip(schema, zip(*rows))] if rows
                                     else [pa.array([], f.type) for f in schema], schema=schema)
 
@@ -509,8 +515,9 @@ class _Resolver:
             rows.append(self._evidence_row(table, rid, name, value, e))
         return rows
 
-    def _coverage(self, link_spans: dict[str, set]):
-        """Each source's coverage, with the sentences that records of the whole corpus rest on added."""
+    def _coverage(self, link_spans: dict[str, set]) -> None:
+        """Each source's coverage, with the sentences that records of the whole corpus rest on added
+        (a part at a time, in place)."""
         import pyarrow as pa
 
         by_source: dict[str, set[tuple[int, int, str]]] = {}
@@ -521,9 +528,8 @@ class _Resolver:
                     by_source.setdefault(e.source_id, set()).add((e.start, e.end, who))
         for sid, spans in link_spans.items():
             by_source.setdefault(sid, set()).update(spans)
-        cov = self.local["coverage"]
-        batches = []
-        for batch in cov.to_batches():  # one run of sources at a time: sentences are sorted within a source
+        for p in range(len(self.local)):  # one run of sources at a time: sentences are sorted within a source
+            batch = self.local.read(p, "coverage")
             sids = batch.column("source_id").to_pylist()
             starts, ends = batch.column("char_start").to_pylist(), batch.column("char_end").to_pylist()
             used_by = batch.column("used_by").to_pylist()
@@ -540,10 +546,8 @@ class _Resolver:
                             used_by[i] = " | ".join(sorted(users))
                 lo = hi
             batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
-            batches.append(batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
-                                            pa.array([u is not None for u in used_by], pa.bool_())))
-        self.local["coverage"] = pa.Table.from_batches(batches, schema=cov.schema)
-        return self.local.pop("coverage")
+            self.local.replace(p, "coverage", batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
+                                                               pa.array([u is not None for u in used_by], pa.bool_())))
 
 
 def _ordinal_word(n: int) -> str:

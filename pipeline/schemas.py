@@ -301,6 +301,7 @@ def conform(data, table: Table):
     import pyarrow.compute as pc
 
     from pipeline.errors import Issue, PipelineError
+    from pipeline.memory import release_memory
 
     plain = to_arrow(table, plain=True)
     if isinstance(data, list):
@@ -321,17 +322,17 @@ def conform(data, table: Table):
     null_pk = functools.reduce(pc.or_, [pc.is_null(arrow[c]) for c in pk])  # any number of key columns
     for i in pc.indices_nonzero(null_pk).to_pylist():
         issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
-    counts = arrow.select(pk).group_by(pk, use_threads=False).aggregate([([], "count_all")])
-    dup_keys = counts.filter(pc.greater(counts["count_all"], 1)).select(pk).to_pylist()
-    dup_keys = {tuple(k[c] for c in pk) for k in dup_keys if all(k[c] is not None for c in pk)}
-    if dup_keys:  # rare: name every row of every duplicated key
+    order = pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])
+    if _has_neighbours_alike(arrow.select(pk), order):  # rare: name every row of every duplicated key
+        counts = arrow.select(pk).group_by(pk, use_threads=False).aggregate([([], "count_all")])
+        dup_keys = counts.filter(pc.greater(counts["count_all"], 1)).select(pk).to_pylist()
+        dup_keys = {tuple(k[c] for c in pk) for k in dup_keys if all(k[c] is not None for c in pk)}
         for i, key_values in enumerate(zip(*(arrow[c].to_pylist() for c in pk))):
             if key_values in dup_keys:
                 issues.append(Issue(f"table {table.name} row {i}", "primary_key_duplicate", "primary key is not unique",
                                     table=table.name, value="|".join(str(v) for v in key_values)))
     if issues:
         raise PipelineError("conform", sorted(issues, key=lambda x: int(x.where.rsplit(" ", 1)[1])))
-    order = pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])
     unsorted = {c: arrow[c] for c in table.columns}
     del arrow, data  # sorted a column at a time, each unsorted column freed as it goes: never two copies
     final = to_arrow(table)
@@ -339,6 +340,7 @@ def conform(data, table: Table):
     for f, arrow_field in zip(table.fields, final):
         col = unsorted.pop(f.name).take(order)
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        release_memory()  # the unsorted column just freed, before the next is copied
         if pa.types.is_dictionary(arrow_field.type):
             col = pc.dictionary_encode(col)
         elif f.type == "date":
@@ -349,6 +351,19 @@ def conform(data, table: Table):
                                                       table=table.name, field=f.name)]) from None
         columns.append(col)
     return pa.Table.from_arrays(columns, schema=final)
+
+
+def _has_neighbours_alike(keys, order) -> bool:
+    """Whether two rows have the same (non-null) key: sorted, such rows are neighbours, so one
+    comparison per row finds them, with no hash table of every key."""
+    import pyarrow.compute as pc
+
+    if keys.num_rows < 2:
+        return False
+    ranked = keys.take(order)
+    same = functools.reduce(pc.and_, [pc.equal(ranked[c].slice(1), ranked[c].slice(0, keys.num_rows - 1))
+                                      for c in keys.column_names])
+    return bool(pc.any(same).as_py())
 
 
 def to_frame(arrow, table: Table):

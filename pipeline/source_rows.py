@@ -12,6 +12,7 @@ import bisect
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, Extraction, MeetingMention, Val
@@ -41,7 +42,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
     (Arrow tables are built once per run of sources, by combine_rows)."""
     text = x.source.text
     sid = x.source.source_id
-    rows = {name: {f.name: [] for f in _bare_schema(name)} for name in LOCAL_TABLES}
+    rows = {name: {f.name: [] for f in bare_schema(name)} for name in LOCAL_TABLES}
     links: dict[str, list] = {name: [] for name in LINK_COLUMNS}
     evidence = _EvidenceRows(rows["evidence"], text)
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
@@ -85,7 +86,7 @@ def combine_rows(parts: list[dict]) -> dict:
 
     out = {}
     for name in LOCAL_TABLES + ("links",):
-        schema = _bare_schema(name)
+        schema = bare_schema(name)
         tables, pending = [], []
 
         def flush():
@@ -105,8 +106,82 @@ def combine_rows(parts: list[dict]) -> dict:
     return out
 
 
+class RowParts:
+    """The sources' own rows as runs of sources (parts), in source order. Each part is one Arrow table
+    per table name, kept in memory or, with a folder, as Arrow IPC files there, so that a stage can go
+    through the rows one part at a time; `collect` gives a whole table when one is needed at once."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder
+        self.parts: list = []  # in memory: {name: table}; on disk: the part's file stem
+        self.after: dict[str, list] = {}  # tables that follow the parts (rows not of any one run)
+
+    def add(self, part) -> None:
+        """Append a part: {name: Arrow table}, written to the folder when there is one, or the stem
+        of a part already written there (by `write_part`, in a worker)."""
+        if isinstance(part, dict) and self.folder is not None:
+            stem = f"{len(self.parts):06d}"
+            write_part(self.folder, stem, part)
+            part = stem
+        self.parts.append(part)
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def read(self, i: int, name: str):
+        """Table `name` of part i."""
+        part = self.parts[i]
+        return part[name] if isinstance(part, dict) else read_arrow(self.folder / f"{part}.{name}.arrow")
+
+    def replace(self, i: int, name: str, table) -> None:
+        """Put a new version of table `name` of part i in place of the old."""
+        part = self.parts[i]
+        if isinstance(part, dict):
+            part[name] = table
+        else:
+            write_arrow(self.folder / f"{part}.{name}.arrow", table)
+
+    def append(self, name: str, table) -> None:
+        """Rows to follow every part's rows of table `name` (kept in memory: they are few)."""
+        self.after.setdefault(name, []).append(table)
+
+    def collect(self, name: str, like: str | None = None):
+        """Table `name` whole: every part's rows in order, then those appended (with no rows at all,
+        an empty table of the schema of `like`, default `name`)."""
+        import pyarrow as pa
+
+        tables = [self.read(i, name) for i in range(len(self.parts))] + self.after.pop(name, [])
+        return pa.concat_tables(tables) if tables else bare_schema(like or name).empty_table()
+
+
+def write_part(folder: Path, stem: str, tables: dict) -> None:
+    """A part's tables as Arrow IPC files `<stem>.<name>.arrow` in folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        write_arrow(folder / f"{stem}.{name}.arrow", table)
+
+
+def write_arrow(path: Path, table) -> None:
+    """An Arrow table as an uncompressed Arrow IPC file (written and read back faster than anything else)."""
+    import pyarrow as pa
+
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def read_arrow(path: Path):
+    """The Arrow table of an IPC file, read into memory a column at a time: each column owns its
+    buffers (read whole, a batch's columns would share one buffer, and none would be freed before all)."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        mapped = pa.ipc.open_file(source).read_all()
+        return pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
+                                     for c in mapped.columns], schema=mapped.schema)
+
+
 @functools.lru_cache(maxsize=None)
-def _bare_schema(name: str):
+def bare_schema(name: str):
     """The schema a source-rows table is built in: plain types, no metadata (they travel between processes)."""
     import pyarrow as pa
 

@@ -223,11 +223,13 @@ def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
     return issues
 
 
-def _span_issues(frames: dict, texts: dict[str, str]) -> list[Issue]:
+def _span_issues(frames: dict, texts: dict[str, str], batch: int = 65536) -> list[Issue]:
     issues = []
     for name, (col, a, b) in SPAN_TABLES.items():
         frame = frames[name]
-        rows = zip(range(len(frame)), *(_values(frame[c]) for c in ("source_id", a, b, col)))
+        rows = ((i, *values) for lo in range(0, len(frame), batch)  # as Python objects a batch at a time
+                for i, *values in zip(range(lo, lo + batch),
+                                      *(_values(frame[c].iloc[lo:lo + batch]) for c in ("source_id", a, b, col))))
         for i, sid, start, end, expected in rows:
             text = texts.get(sid)
             if text is None:

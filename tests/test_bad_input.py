@@ -209,3 +209,28 @@ def test_safe_by_construction():
     code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
     for forbidden in ("eval(", "exec(", "pickle", "yaml.load(", "shell=True"):
         assert forbidden not in code, forbidden
+
+
+def test_a_failure_in_the_resolve_process_reaches_the_cli_whole(tmp_path, monkeypatch):
+    """Resolve and conform run in a forked child: what they raise comes back with every issue."""
+    from pipeline.build import build as run_build
+    from pipeline.errors import Issue, PipelineError
+
+    def broken(data, table):
+        raise PipelineError("conform", [Issue(f"table {table.name} row 0", "primary_key_duplicate", "broken on purpose")])
+
+    monkeypatch.setattr("pipeline.schemas.conform", broken)
+    with pytest.raises(PipelineError) as raised:
+        run_build(ROOT / "raw", tmp_path / "out", use_cache=False)
+    assert raised.value.stage == "conform"
+    assert [i.rule for i in raised.value.issues] == ["primary_key_duplicate"]
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.work-*"))
+
+
+def test_scratch_folders_of_killed_builds_are_removed(tmp_path):
+    from pipeline.build import build as run_build
+
+    stale = tmp_path / ".out.work-999999999"  # no process has this id
+    (stale / "parts").mkdir(parents=True)
+    run_build(ROOT / "raw", tmp_path / "out", use_cache=False)
+    assert not stale.exists() and not list(tmp_path.glob(".out.work-*"))

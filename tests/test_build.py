@@ -222,3 +222,22 @@ def test_help_imports_nothing_heavy():
             "print('heavy=' + ','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "heavy=", result.stdout
+
+
+def test_row_parts_on_disk_read_back_as_in_memory(tmp_path):
+    """The sources' own rows travel between stages as Arrow IPC parts: what is read back is what was put."""
+    from pipeline.extract import extract
+    from pipeline.ingest import ingest
+    from pipeline.reference import load_reference
+    from pipeline.source_rows import RowParts, combine_rows, source_rows
+
+    ref = load_reference()
+    rows = [source_rows(extract(s, ref), ref).tables for s in ingest(ROOT / "raw").sources]
+
+    memory, disk = RowParts(), RowParts(tmp_path / "parts")
+    for part in (combine_rows(rows), combine_rows(rows)):
+        memory.add(dict(part))
+        disk.add(dict(part))
+    for name in ("statements", "statement_themes", "evidence", "coverage", "links"):
+        assert disk.collect(name).equals(memory.collect(name)), name
+    assert RowParts(tmp_path / "none").collect("evidence").num_rows == 0
