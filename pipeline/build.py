@@ -64,19 +64,15 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         return BuildResult(out_dir, report["row_counts"], warnings, seconds, up_to_date=True)
     scratch = _Scratch(out_dir)  # rows between stages live here, on disk: only the part at hand is in memory
     try:
-        with clock("extract") as say:
-            results, local, reused = _extract_all(corpus.sources, ref, fingerprint,
-                                                  _cache_dir(out_dir) if use_cache else None,
-                                                  workers or os.cpu_count() or 1, scratch.folder / "parts")
-            say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
-                f"document mention(s); {reused} of {len(results)} source(s) from the cache")
-        with clock("resolve") as say:
-            extracted = len(results) - reused
-            # in a child process: its many small objects leave with it, none fragments this process's heap
-            counts, unused, resolved_warnings = _in_child(_resolve_and_conform, results, local, corpus.sources, ref,
-                                                          scratch)
-            del results, local
-            release_memory()
+        # extraction and resolution in a child process: the mentions and the many small objects made of
+        # them leave with it and never fragment this process's heap; the sources' rows stay on disk and
+        # the records come back (they are few)
+        resolved, extracted, child_seconds = _in_child(
+            _extract_and_resolve, corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
+            workers or os.cpu_count() or 1, scratch.folder / "parts", progress)
+        seconds.update(child_seconds)
+        with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
+            counts, unused = _conform_all(resolved, scratch)
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         texts = {s.source_id: s.text for s in corpus.sources}
         with clock("validate") as say:
@@ -84,7 +80,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             if issues:
                 raise PipelineError("validate", issues)
             say("pandera, keys and spans passed")
-        warnings = list(corpus.warnings) + resolved_warnings
+        warnings = list(corpus.warnings) + resolved.warnings
         report = {
             "version": __version__,
             "inputs_sha256": inputs,
@@ -156,17 +152,32 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
     return results, local, len(sources) - len(todo)
 
 
-def _resolve_and_conform(results, local, sources, ref, scratch: _Scratch) -> tuple[dict[str, int], int, list[Issue]]:
-    """Resolve, then conform every table into the scratch folder: the row counts, the number of
-    sentences no record uses, and the warnings met."""
+def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path,
+                         progress) -> tuple:
+    """Extract every source (its rows into parts_dir) and resolve the mentions into records: the
+    Resolved records, how many sources were extracted anew, and the two stages' seconds."""
+    from pipeline.resolve import resolve
+
+    seconds: dict[str, float] = {}
+    clock = _Clock(seconds, progress)
+    with clock("extract") as say:
+        results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
+        say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
+            f"document mention(s); {reused} of {len(results)} source(s) from the cache")
+    extracted = len(results) - reused
+    start = time.perf_counter()
+    resolved = resolve(results, local, sources, ref)
+    seconds["resolve"] = round(time.perf_counter() - start, 3)
+    return resolved, extracted, seconds
+
+
+def _conform_all(resolved, scratch: _Scratch) -> tuple[dict[str, int], int]:
+    """Conform every table of the resolved records and rows into the scratch folder, one at a time:
+    the row counts and the number of sentences no record uses."""
     import pyarrow.compute as pc
 
-    from pipeline.resolve import resolve
     from pipeline.schemas import conform, load_tables
 
-    resolved = resolve(results, local, sources, ref)
-    del results, local
-    release_memory()
     counts: dict[str, int] = {}
     unused = 0
     for name, spec in load_tables().items():
@@ -177,7 +188,7 @@ def _resolve_and_conform(results, local, sources, ref, scratch: _Scratch) -> tup
         scratch.put(name, table)
         del table
         release_memory()
-    return counts, unused, resolved.warnings
+    return counts, unused
 
 
 _INHERITED = None  # (function, arguments) for the forked child of _in_child
@@ -336,6 +347,6 @@ class _Clock:
         start = time.perf_counter()
         said: list[str] = []
         yield said.append
-        self.seconds[stage] = round(time.perf_counter() - start, 3)
+        self.seconds[stage] = round(self.seconds.get(stage, 0) + time.perf_counter() - start, 3)  # a stage may come in parts
         if self.progress:
             self.progress(stage, f"{'; '.join(said)} ({self.seconds[stage]:.1f} s)")

@@ -105,7 +105,9 @@ def resolve(results: list[SourceRows], local: RowParts | None, sources: list[Sou
     if local is None:
         local = RowParts()
         local.add(combine_rows([r.tables for r in results]))
-    return _Resolver([_Item(s, r) for s, r in zip(sources, results)], local, ref).run()
+    items = [_Item(s, r) for s, r in zip(sources, results)]
+    results.clear()  # the mentions are let go as they are merged: no other reference may keep them
+    return _Resolver(items, local, ref).run()
 
 
 def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = None) -> Ev:
@@ -156,7 +158,7 @@ class _Resolver:
             for d in x.rows.documents:
                 if d.antecedent is not None:
                     self.doc_of_mention[d.key] = self.doc_of_mention.get(d.antecedent)
-            x.rows.documents = []
+            x.rows = None
         tables = {
             "sources": [self._source_row(x) for x in self.ex],
             "meetings": [self._meeting_row(mid, f) for mid, f in self.meetings.items()],
@@ -432,13 +434,13 @@ class _Resolver:
         return None, ""
 
     # -- statements: each source's rows, linked to the records
-    def _link_statements(self) -> dict[str, set]:
+    def _link_statements(self) -> dict[str, list]:
         """Fill each statement's meeting_id and document_id from its context's mentions, add the evidence
         rows of those links to each part (as `link_evidence`), and return the spans they rest on (by
         source) for coverage. One run of sources at a time, so only that run's values are ever Python objects."""
         import pyarrow as pa
 
-        spans: dict[str, set] = {}
+        spans: dict[str, list] = {}  # per source: start, end, user, start, ...
         for p in range(len(self.local)):
             batch, part = self.local.read(p, "links"), self.local.read(p, "statements")
             schema = part.schema
@@ -464,7 +466,7 @@ class _Resolver:
                 for name, value, ev_basis, ev_rule in linked:
                     rows.append(self._evidence_row("statements", stid, name, value, Ev(sid, a, b, ev_basis, ev_rule)))
                 if linked:
-                    spans.setdefault(sid, set()).add((a, b, f"statements:{stid}"))
+                    spans.setdefault(sid, []).extend((a, b, f"statements:{stid}"))
             for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
                 part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
             self.local.replace(p, "statements", part)
@@ -515,19 +517,22 @@ class _Resolver:
             rows.append(self._evidence_row(table, rid, name, value, e))
         return rows
 
-    def _coverage(self, link_spans: dict[str, set]) -> None:
+    def _coverage(self, link_spans: dict[str, list]) -> None:
         """Each source's coverage, with the sentences that records of the whole corpus rest on added
         (a part at a time, in place)."""
         import pyarrow as pa
 
-        by_source: dict[str, set[tuple[int, int, str]]] = {}
+        by_source: dict[str, list] = {}  # per source its spans, flat (start, end, user, start, ...): no tuple each
         for table, rid, f in self._records():
             who = f"{table}:{rid}"  # one string per record, shared by all its spans
+            seen: set[tuple] = set()
             for evs in f.evidence.values():
-                for e in evs:  # one meeting mention gives many fields one span: the set keeps it once
-                    by_source.setdefault(e.source_id, set()).add((e.start, e.end, who))
+                for e in evs:  # one meeting mention gives many fields one span: kept once
+                    if (e.source_id, e.start, e.end) not in seen:
+                        seen.add((e.source_id, e.start, e.end))
+                        by_source.setdefault(e.source_id, []).extend((e.start, e.end, who))
         for sid, spans in link_spans.items():
-            by_source.setdefault(sid, set()).update(spans)
+            by_source.setdefault(sid, []).extend(spans)
         for p in range(len(self.local)):  # one run of sources at a time: sentences are sorted within a source
             batch = self.local.read(p, "coverage")
             sids = batch.column("source_id").to_pylist()
@@ -540,7 +545,8 @@ class _Resolver:
                     hi += 1
                 spans = by_source.get(sids[lo])
                 if spans:
-                    for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), spans), start=lo):
+                    triples = zip(*[iter(spans)] * 3)
+                    for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), triples), start=lo):
                         if users:
                             users |= set(used_by[i].split(" | ")) if used_by[i] else set()
                             used_by[i] = " | ".join(sorted(users))

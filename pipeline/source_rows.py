@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,15 +143,21 @@ class RowParts:
             write_arrow(self.folder / f"{part}.{name}.arrow", table)
 
     def append(self, name: str, table) -> None:
-        """Rows to follow every part's rows of table `name` (kept in memory: they are few)."""
-        self.after.setdefault(name, []).append(table)
+        """Rows to follow every part's rows of table `name` (in the folder, when there is one)."""
+        after = self.after.setdefault(name, [])
+        if self.folder is not None:
+            path = self.folder / f"after-{len(after)}.{name}.arrow"
+            write_arrow(path, table)
+            table = path
+        after.append(table)
 
     def collect(self, name: str, like: str | None = None):
         """Table `name` whole: every part's rows in order, then those appended (with no rows at all,
         an empty table of the schema of `like`, default `name`)."""
         import pyarrow as pa
 
-        tables = [self.read(i, name) for i in range(len(self.parts))] + self.after.pop(name, [])
+        tables = [self.read(i, name) for i in range(len(self.parts))]
+        tables += [read_arrow(t) if isinstance(t, Path) else t for t in self.after.pop(name, [])]
         return pa.concat_tables(tables) if tables else bare_schema(like or name).empty_table()
 
 
@@ -203,7 +210,7 @@ def evidence_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def sentence_users(sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[set[str]]:
+def sentence_users(sentences: list[tuple[int, int]], spans: Iterable[tuple[int, int, str]]) -> list[set[str]]:
     """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
     users: list[set[str]] = [set() for _ in sentences]
     starts = [a for a, _ in sentences]
