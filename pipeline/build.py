@@ -257,11 +257,15 @@ class _Scratch(Mapping):
         write_arrow(self.folder / f"{name}.arrow", table)
 
     def __getitem__(self, name: str):
+        return self.columns(name)
+
+    def columns(self, name: str, columns: list[str] | None = None):
+        """Table `name`, or only some of its columns."""
         from pipeline.source_rows import read_arrow
 
         if not (self.folder / f"{name}.arrow").is_file():
             raise KeyError(name)
-        return read_arrow(self.folder / f"{name}.arrow")
+        return read_arrow(self.folder / f"{name}.arrow", columns)
 
     def __iter__(self):  # the tables put so far (perhaps by another process), in schema order
         from pipeline.schemas import load_tables
@@ -298,6 +302,14 @@ class _Frames(Mapping):
         from pipeline.schemas import to_frame
 
         return to_frame(self.tables[name], self.specs[name])
+
+    def select(self, name: str, columns: list[str]):
+        """Only these columns of a table (read from disk alone when the tables are spilled there)."""
+        from pipeline.schemas import to_frame
+
+        read = getattr(self.tables, "columns", None)
+        arrow = read(name, columns) if read else self.tables[name].select(columns)
+        return to_frame(arrow, self.specs[name], columns)
 
     def __iter__(self):
         return iter(self.tables)

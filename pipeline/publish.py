@@ -22,7 +22,8 @@ from pipeline.schemas import Table, load_package, load_tables, load_views, to_da
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
 CARRIED_OVER = ("bench",)
-DUCKDB_MEMORY_LIMIT = "512MB"  # loaded blocks are written to the file and evicted, not all kept in memory
+DUCKDB_MEMORY_LIMIT = "512MB"
+CSV_BATCH_ROWS = 65536  # loaded blocks are written to the file and evicted, not all kept in memory
 
 
 def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
@@ -116,10 +117,13 @@ def _write_csv(path: Path, arrow) -> tuple[int, str]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    plain = pa.Table.from_arrays(
-        [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in arrow.columns], names=arrow.column_names)
+    schema = pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in arrow.schema])
     path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(plain, str(path), pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    with pacsv.CSVWriter(str(path), schema, write_options=options) as writer:
+        for batch in arrow.to_batches(max_chunksize=CSV_BATCH_ROWS):  # codes spelled out a batch at a time
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in batch.columns], schema=schema))
     return _digest(path)
 
 

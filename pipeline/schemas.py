@@ -366,11 +366,15 @@ def _has_neighbours_alike(keys, order) -> bool:
     return bool(pc.any(same).as_py())
 
 
-def to_frame(arrow, table: Table):
-    """The pandas view of a conformed table, in the dtypes pandera checks (dates as ISO strings)."""
+def to_frame(arrow, table: Table, columns: list[str] | None = None):
+    """The pandas view of a conformed table (or of those of its columns), in the dtypes pandera checks
+    (dates as ISO strings)."""
     import pandas as pd
     import pyarrow as pa
 
-    plain = arrow.cast(to_arrow(table, plain=True)) if arrow.num_rows else to_arrow(table, plain=True).empty_table()
+    schema = to_arrow(table, plain=True)
+    if columns is not None:
+        schema = pa.schema([schema.field(c) for c in columns])
+    plain = arrow.cast(schema) if arrow.num_rows else schema.empty_table()
     dtypes = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
     return plain.to_pandas(types_mapper=dtypes.get)

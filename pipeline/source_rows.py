@@ -176,13 +176,16 @@ def write_arrow(path: Path, table) -> None:
         writer.write_table(table)
 
 
-def read_arrow(path: Path):
-    """The Arrow table of an IPC file, read into memory a column at a time: each column owns its
-    buffers (read whole, a batch's columns would share one buffer, and none would be freed before all)."""
+def read_arrow(path: Path, columns: list[str] | None = None):
+    """The Arrow table of an IPC file (or only some of its columns), read into memory a column at a
+    time: each column owns its buffers (read whole, a batch's columns would share one buffer, and
+    none would be freed before all)."""
     import pyarrow as pa
 
     with pa.memory_map(str(path)) as source:
         mapped = pa.ipc.open_file(source).read_all()
+        if columns is not None:
+            mapped = mapped.select(columns)
         return pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
                                      for c in mapped.columns], schema=mapped.schema)
 

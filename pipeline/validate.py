@@ -38,7 +38,7 @@ def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None =
     issues.extend(_span_issues(frames, texts))
     if rule_ids is not None:
         for table, column in (("evidence", "rule_id"), ("statement_themes", "rule_id")):
-            values = frames[table][column]
+            values = _columns(frames, table, [column])[column]
             unknown = values[~values.isin(sorted(rule_ids))]
             for i, rule in unknown.items():
                 issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
@@ -210,9 +210,9 @@ def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
     issues = []
     for name, table in tables.items():
         for fk in table.foreign_keys:
-            child = frames[name][list(fk.fields)]
+            child = _columns(frames, name, list(fk.fields))
             child = child[child.notna().all(axis=1)].astype(str)
-            parent = frames[fk.resource][list(fk.reference_fields)].astype(str)
+            parent = _columns(frames, fk.resource, list(fk.reference_fields)).astype(str)
             keys = pd.MultiIndex.from_frame(child)
             missing = ~keys.isin(pd.MultiIndex.from_frame(parent))
             for i, value in zip(child.index[missing], keys[missing]):
@@ -226,7 +226,7 @@ def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
 def _span_issues(frames: dict, texts: dict[str, str], batch: int = 65536) -> list[Issue]:
     issues = []
     for name, (col, a, b) in SPAN_TABLES.items():
-        frame = frames[name]
+        frame = _columns(frames, name, ["source_id", a, b, col])
         rows = ((i, *values) for lo in range(0, len(frame), batch)  # as Python objects a batch at a time
                 for i, *values in zip(range(lo, lo + batch),
                                       *(_values(frame[c].iloc[lo:lo + batch]) for c in ("source_id", a, b, col))))
@@ -239,6 +239,12 @@ def _span_issues(frames: dict, texts: dict[str, str], batch: int = 65536) -> lis
                                     f"text[{start}:{end}] of source {sid} does not reproduce {col}",
                                     table=name, field=col, value=str(expected)[:80]))
     return issues
+
+
+def _columns(frames: Mapping, name: str, columns: list[str]):
+    """Some columns of a table: frames that can load only those (`select`) are asked to."""
+    select = getattr(frames, "select", None)
+    return select(name, columns) if select else frames[name][columns]
 
 
 def _values(series) -> list:
