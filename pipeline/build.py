@@ -265,7 +265,7 @@ class _Scratch(Mapping):
 
         if not (self.folder / f"{name}.arrow").is_file():
             raise KeyError(name)
-        return read_arrow(self.folder / f"{name}.arrow", columns)
+        return read_arrow(self.folder / f"{name}.arrow", columns, copy=False)  # read only: mapped, never copied
 
     def __iter__(self):  # the tables put so far (perhaps by another process), in schema order
         from pipeline.schemas import load_tables
@@ -295,13 +295,25 @@ class _Frames(Mapping):
     """pandas views of the conformed tables, made when asked for and never kept: validation looks at
     one or two tables at a time, so at most those are converted at once."""
 
-    def __init__(self, tables: dict, specs: dict):
-        self.tables, self.specs = tables, specs
+    def __init__(self, tables: Mapping, specs: dict, batch_rows: int = 262144):
+        self.tables, self.specs, self.batch_rows = tables, specs, batch_rows
 
     def __getitem__(self, name: str):
         from pipeline.schemas import to_frame
 
         return to_frame(self.tables[name], self.specs[name])
+
+    def batches(self, name: str):
+        """A table's pandas views, a batch of rows at a time (indexed by row number in the table)."""
+        import pandas as pd
+
+        from pipeline.schemas import to_frame
+
+        arrow, rows = self.tables[name], self.batch_rows
+        for lo in range(0, max(arrow.num_rows, 1), rows):
+            frame = to_frame(arrow.slice(lo, rows), self.specs[name])
+            frame.index = pd.RangeIndex(lo, lo + len(frame))
+            yield frame
 
     def select(self, name: str, columns: list[str]):
         """Only these columns of a table (read from disk alone when the tables are spilled there)."""

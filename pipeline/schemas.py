@@ -121,8 +121,9 @@ def load_views(schemas_dir: Path = SCHEMAS_DIR) -> list[tuple[str, str, str]]:
 
 # --- pandera -----------------------------------------------------------------------------
 
-def to_pandera(table: Table):
-    """A lazy-validating pandera schema for one table (cross-table checks live in validate)."""
+def to_pandera(table: Table, unique: bool = True):
+    """A lazy-validating pandera schema for one table (cross-table checks live in validate); without
+    the primary key's uniqueness when `unique` is false (for a table checked in batches of rows)."""
     import pandera.pandas as pa
 
     columns = {}
@@ -141,7 +142,7 @@ def to_pandera(table: Table):
             checks.append(pa.Check.le(f.maximum, name="maximum"))
         columns[f.name] = pa.Column(PANDAS_DTYPES[f.type], checks=checks, nullable=not f.required,
                                     description=f.description)
-    return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=list(table.primary_key),
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=list(table.primary_key) if unique else None,
                               name=table.name, report_duplicates="all")
 
 

@@ -176,18 +176,22 @@ def write_arrow(path: Path, table) -> None:
         writer.write_table(table)
 
 
-def read_arrow(path: Path, columns: list[str] | None = None):
-    """The Arrow table of an IPC file (or only some of its columns), read into memory a column at a
-    time: each column owns its buffers (read whole, a batch's columns would share one buffer, and
-    none would be freed before all)."""
+def read_arrow(path: Path, columns: list[str] | None = None, copy: bool = True):
+    """The Arrow table of an IPC file (or only some of its columns). Copied into memory a column at a
+    time, each column owns its buffers (so that one can be freed before the others); not copied, the
+    table is the file mapped into memory, read only."""
     import pyarrow as pa
 
-    with pa.memory_map(str(path)) as source:
-        mapped = pa.ipc.open_file(source).read_all()
-        if columns is not None:
-            mapped = mapped.select(columns)
-        return pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
-                                     for c in mapped.columns], schema=mapped.schema)
+    source = pa.memory_map(str(path))  # stays mapped while a buffer of the table needs it
+    mapped = pa.ipc.open_file(source).read_all()
+    if columns is not None:
+        mapped = mapped.select(columns)
+    if not copy:
+        return mapped
+    table = pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
+                                  for c in mapped.columns], schema=mapped.schema)
+    source.close()
+    return table
 
 
 @functools.lru_cache(maxsize=None)

@@ -31,7 +31,13 @@ def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None =
         if name not in frames:
             issues.append(Issue(f"table {name}", "table_missing", "table was not produced", table=name))
             continue
-        issues.extend(_pandera_issues(frames[name], table))
+        batches = getattr(frames, "batches", None)
+        if batches is None:
+            issues.extend(_pandera_issues(frames[name], table))
+        else:  # a large table a batch of rows at a time, its key's uniqueness over the whole table
+            for frame in batches(name):
+                issues.extend(_pandera_issues(frame, table, unique=False))
+            issues.extend(_duplicate_key_issues(_columns(frames, name, list(table.primary_key)), table))
     if issues:
         return issues
     issues.extend(_foreign_key_issues(frames, tables))
@@ -186,11 +192,11 @@ def duckdb_issues(out_dir: Path, frames: dict) -> list[Issue]:
     return issues
 
 
-def _pandera_issues(frame, table: Table) -> list[Issue]:
+def _pandera_issues(frame, table: Table, unique: bool = True) -> list[Issue]:
     import pandera.errors
 
     try:
-        to_pandera(table).validate(frame, lazy=True)
+        to_pandera(table, unique).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as err:
         issues = []
         for case in err.failure_cases.itertuples(index=False):
@@ -202,6 +208,15 @@ def _pandera_issues(frame, table: Table) -> list[Issue]:
                                 field=case.column, value=None if case.failure_case is None else str(case.failure_case)))
         return issues
     return []
+
+
+def _duplicate_key_issues(keys, table: Table) -> list[Issue]:
+    """Rows whose primary key another row has too (what pandera's uniqueness check finds in a whole table)."""
+    dup = keys[keys.duplicated(keep=False) & keys.notna().all(axis=1)]
+    return [Issue(f"table {table.name} row {i}", "schema:primary_key",
+                  "value breaks the schema (multiple_fields_uniqueness)", table=table.name,
+                  field=",".join(table.primary_key), value="|".join(str(v) for v in values))
+            for i, values in zip(dup.index, dup.itertuples(index=False))]
 
 
 def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
