@@ -34,7 +34,8 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     """Build the dataset from raw_dir into out_dir; raises PipelineError with every problem found.
 
     Extraction and the frictionless gate run in `workers` processes (default: every core), with the per-source cache
-    beside out_dir; when the inputs match the existing build exactly, nothing is redone.
+    beside out_dir; when the inputs match the existing build exactly, nothing is redone. Extraction and
+    resolution run in a forked child process; rows between stages live in a scratch folder beside out_dir.
     `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
     """
     import pyarrow as pa
@@ -73,6 +74,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         seconds.update(child_seconds)
         with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
             counts, unused = _conform_all(resolved, scratch)
+            shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         texts = {s.source_id: s.text for s in corpus.sources}
         with clock("validate") as say:
@@ -239,8 +241,8 @@ def _extract_chunk(sources, keys, cache_dir: Path | None, parts_dir: Path, stem:
 
 class _Scratch(Mapping):
     """A scratch folder beside the output for the rows between stages: the sources' own rows as
-    parts (`parts/`), and each table once conformed, as Arrow IPC files read back whenever a stage asks
-    for one (validation and publishing look at one or two tables at a time)."""
+    parts (`parts/`), and each table once conformed, as Arrow IPC files mapped into memory whenever a
+    stage asks for one (validation and publishing look at one or two tables, or a few columns, at a time)."""
 
     def __init__(self, out_dir: Path):
         out_dir = Path(out_dir).resolve()
@@ -293,7 +295,7 @@ def _running(pid: int) -> bool:
 
 class _Frames(Mapping):
     """pandas views of the conformed tables, made when asked for and never kept: validation looks at
-    one or two tables at a time, so at most those are converted at once."""
+    one or two tables at a time, a large one in batches of rows (`batches`) or a few columns (`select`)."""
 
     def __init__(self, tables: Mapping, specs: dict, batch_rows: int = 262144):
         self.tables, self.specs, self.batch_rows = tables, specs, batch_rows
@@ -371,6 +373,7 @@ class _Clock:
         start = time.perf_counter()
         said: list[str] = []
         yield said.append
-        self.seconds[stage] = round(self.seconds.get(stage, 0) + time.perf_counter() - start, 3)  # a stage may come in parts
+        # a stage may come in pieces (resolve: in the child, then conform here): their times add up
+        self.seconds[stage] = round(self.seconds.get(stage, 0) + time.perf_counter() - start, 3)
         if self.progress:
             self.progress(stage, f"{'; '.join(said)} ({self.seconds[stage]:.1f} s)")
