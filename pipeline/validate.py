@@ -18,6 +18,7 @@ from pipeline.schemas import Table, load_tables, to_pandera
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
                  ("less_than_or_equal_to", "maximum"), ("not_nullable", "required"), ("field_uniqueness", "unique"),
                  ("multiple_fields_uniqueness", "primary_key"), ("dtype", "type"))
+GATE_PARTS_PER_WORKER = 2  # a resource larger than half a gate process's share is cut into parts of about that size
 SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "evidence": ("span_text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
@@ -110,7 +111,7 @@ def read_csv_table(path: Path, table: Table):
 
 def frictionless_issues(out_dir: Path, workers: int | None = None) -> list[Issue]:
     """Validate every row of the CSV package with frictionless (schemas, primary and foreign keys),
-    one process per resource, largest first, since row checks cost far more than anything else."""
+    in `workers` processes, largest task first, since row checks cost far more than anything else."""
     gate = FrictionlessGate(out_dir, workers)
     try:
         return gate.result()
@@ -120,29 +121,50 @@ def frictionless_issues(out_dir: Path, workers: int | None = None) -> list[Issue
 
 class FrictionlessGate:
     """frictionless_issues started now and collected later, so the caller can work meanwhile
-    (its processes are forked at once, before the caller starts anything else)."""
+    (its processes are forked at once, before the caller starts anything else).
+
+    With several processes, a resource far larger than the others (evidence) would keep one of them
+    busy long after the rest are done; such a resource is cut at record boundaries into parts of
+    half a process's share, each validated as the resource itself (types, constraints, foreign keys)
+    in a temporary file of its own, while the task of its first part checks what only the whole file
+    shows (its size, hash and primary key). A resource that refers to itself is never cut (its rows
+    may refer to rows of another part).
+    """
 
     def __init__(self, out_dir: Path, workers: int | None = None):
         import os
 
         self.out_dir = out_dir
-        self.names = sorted(load_tables(), key=lambda n: -(out_dir / "csv" / f"{n}.csv").stat().st_size)
-        self.workers = min(workers or os.cpu_count() or 1, len(self.names))
+        tables = load_tables()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        sizes = {n: (out_dir / "csv" / f"{n}.csv").stat().st_size for n in tables}
+        most = sum(sizes.values()) / (self.workers * GATE_PARTS_PER_WORKER)
+        self.tasks: list[tuple[str, int | None, int | None]] = []  # (resource, first byte, end byte) of a part
+        for name, table in tables.items():
+            whole = self.workers == 1 or sizes[name] <= most or any(fk.resource == name for fk in table.foreign_keys)
+            if whole:
+                self.tasks.append((name, None, None))
+            else:
+                cuts = csv_cuts(out_dir / "csv" / f"{name}.csv", int(sizes[name] // most) + 1)
+                self.tasks += list(zip([name] * (len(cuts) - 1), cuts, cuts[1:]))
+        self.tasks.sort(key=lambda t: -((t[2] - t[1]) if t[1] is not None else sizes[t[0]]))
         self.pool = None
         if self.workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=self.workers)
-            self.futures = [self.pool.submit(_frictionless_resource, str(out_dir), n) for n in self.names]
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(self.tasks)))
+            self.futures = [self.pool.submit(_frictionless_resource, str(out_dir), *t) for t in self.tasks]
 
     def result(self) -> list[Issue]:
-        """Every issue frictionless found, in table order."""
+        """Every issue frictionless found, in table order (and in row order within a table)."""
         if self.pool is None:
-            results = [_frictionless_resource(str(self.out_dir), n) for n in self.names]
+            results = [_frictionless_resource(str(self.out_dir), *t) for t in self.tasks]
         else:
             results = [f.result() for f in self.futures]
-        by_name = dict(zip(self.names, results))
-        return [Issue(**i) for name in load_tables() for i in by_name[name]]
+        by_name: dict[str, list] = {}
+        for (name, first, _), found in sorted(zip(self.tasks, results), key=lambda r: (r[0][0], r[0][1] or 0)):
+            by_name.setdefault(name, []).extend(found)
+        return [Issue(**i) for name in load_tables() for i in by_name.get(name, [])]
 
     def close(self) -> None:
         """Stop the processes (what has not started is cancelled)."""
@@ -150,23 +172,155 @@ class FrictionlessGate:
             self.pool.shutdown(cancel_futures=True)
 
 
-def _frictionless_resource(out_dir: str, name: str) -> list[dict]:
-    """One resource of the CSV package, validated with its package around it (for foreign keys)."""
+def csv_cuts(path: Path, parts: int) -> list[int]:
+    """Byte offsets that cut a CSV file's records into `parts` runs of about equal size: the first
+    record's offset, the cuts (each just after a line break outside quotes), and the file's size."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        cuts = [len(f.readline())]  # the header
+        parity = 0  # quotes seen since the first record, modulo 2: odd inside a quoted field
+        pos = cuts[0]
+        for k in range(1, parts):
+            target = cuts[0] + (size - cuts[0]) * k // parts
+            if target <= cuts[-1]:
+                continue
+            while pos < target:  # count the quotes up to the target
+                block = f.read(min(1 << 24, target - pos))
+                parity ^= block.count(b'"') & 1
+                pos += len(block)
+            cut = None
+            while cut is None:  # then the first line break outside quotes
+                block = f.read(1 << 16)
+                if not block:
+                    break
+                i = 0
+                while cut is None and (j := block.find(b"\n", i)) >= 0:
+                    parity ^= block.count(b'"', i, j) & 1
+                    i = j + 1
+                    if not parity:
+                        cut = pos + i
+                parity ^= block.count(b'"', i) & 1 if cut is None else 0
+                pos += len(block) if cut is None else i
+            if cut is None or cut >= size:
+                break
+            f.seek(cut)
+            cuts.append(cut)
+    return cuts + [size]
+
+
+def _frictionless_resource(out_dir: str, name: str, first: int | None = None, end: int | None = None) -> list[dict]:
+    """One resource of the CSV package (or the part of its file from byte `first` to `end`), validated
+    with its package around it (for foreign keys)."""
     import json
+    import os
+    import shutil
+    import tempfile
 
     from frictionless import Package
 
     with open(Path(out_dir) / "datapackage.json", encoding="utf-8") as f:
         descriptor = json.load(f)
     descriptor["resources"] = [r for r in descriptor["resources"] if r.get("format") == "csv"]
-    report = Package(descriptor, basepath=out_dir).get_resource(name).validate()
-    issues = []
+    resource = next(r for r in descriptor["resources"] if r["name"] == name)
+    path = Path(out_dir) / resource["path"]
+    issues, basepath, shift = [], out_dir, None
+    if first is not None:  # the part in a file of its own, in a temporary folder where csv/ is the package's
+        if first == _header_length(path):  # the first part checks what only the whole file shows
+            issues += _whole_file_issues(path, resource)
+        basepath = tempfile.mkdtemp(prefix="sco-gate-")
+        os.symlink(Path(out_dir).resolve() / "csv", Path(basepath) / "csv")
+        _copy_part(path, Path(basepath) / "part.csv", first, end)
+        resource["path"] = "part.csv"
+        for integrity in ("bytes", "hash"):
+            resource.pop(integrity, None)
+    try:
+        report = Package(descriptor, basepath=basepath).get_resource(name).validate()
+    finally:
+        if first is not None:
+            shutil.rmtree(basepath, ignore_errors=True)
     for task in report.tasks:
         for err in task.errors:
+            if first is not None and err.type == "primary-key":
+                continue  # checked over the whole file (a part sees only its own rows)
             row = getattr(err, "row_number", None)
-            where = f"{Path(out_dir) / task.place}" + (f":{row}" if row else "")
+            if row and first is not None:
+                shift = _records_before(path, first) - 1 if shift is None else shift  # data rows of earlier parts
+                row += shift
+            where = f"{path}" + (f":{row}" if row else "")
             issues.append(Issue(where, f"frictionless:{err.type}", err.message, table=name).to_dict())
     return issues
+
+
+def _header_length(path: Path) -> int:
+    with open(path, "rb") as f:
+        return len(f.readline())
+
+
+def _copy_part(path: Path, dest: Path, first: int, end: int) -> None:
+    """A file of the CSV's header and the records from byte `first` to `end`."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "rb") as src, open(dest, "wb") as out:
+        out.write(src.readline())
+        src.seek(first)
+        left = end - first
+        while left > 0:
+            block = src.read(min(1 << 24, left))
+            if not block:
+                break
+            out.write(block)
+            left -= len(block)
+
+
+def _records_before(path: Path, offset: int) -> int:
+    """How many records (the header included) a CSV file has before byte `offset` (a record boundary)."""
+    import csv
+    import io
+
+    with open(path, "rb") as f:
+        head = f.read(offset)
+    return sum(1 for _ in csv.reader(io.StringIO(head.decode("utf-8"), newline="")))
+
+
+def _whole_file_issues(path: Path, resource: dict) -> list[dict]:
+    """What frictionless checks of a whole resource that its parts cannot show: the file's size and
+    hash against the descriptor, and that no two rows share a primary key."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    issues = []
+    size, digest = path.stat().st_size, hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            digest.update(block)
+    if "bytes" in resource and resource["bytes"] != size:
+        issues.append(Issue(str(path), "frictionless:byte-count",
+                            f'The data source does not match the expected byte count: expected is "{resource["bytes"]}" '
+                            f'and actual is "{size}"', table=resource["name"]))
+    if "hash" in resource and resource["hash"].split(":")[-1] != digest.hexdigest():
+        issues.append(Issue(str(path), "frictionless:hash-count",
+                            f'The data source does not match the expected hash count: expected is "{resource["hash"]}" '
+                            f'and actual is "sha256:{digest.hexdigest()}"', table=resource["name"]))
+    keys = resource.get("schema", {}).get("primaryKey") or []
+    keys = [keys] if isinstance(keys, str) else keys
+    if keys:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            include_columns=keys, column_types={k: pa.string() for k in keys}, strings_can_be_null=True))
+        counts = table.group_by(keys).aggregate([([], "count_all")])
+        repeated = counts.filter(pc.greater(counts["count_all"], 1)).select(keys).to_pylist()
+        repeated = {tuple(r[k] for k in keys) for r in repeated}
+        seen: set[tuple] = set()
+        if repeated:  # as frictionless reports them: every row whose key an earlier row has
+            for i, values in enumerate(zip(*(table[k].to_pylist() for k in keys))):
+                if values in repeated and values not in seen:
+                    seen.add(values)
+                elif values in repeated:
+                    issues.append(Issue(f"{path}:{i + 2}", "frictionless:primary-key",
+                                        f'Row at position "{i + 2}" violates the primary key: all the primary key '
+                                        'values must be unique', table=resource["name"]))
+    return [i.to_dict() for i in issues]
 
 
 def duckdb_issues(out_dir: Path, frames: dict) -> list[Issue]:

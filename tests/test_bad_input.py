@@ -4,6 +4,7 @@ line naming the file and line, a non-zero exit and no traceback (unless --debug)
 from __future__ import annotations
 
 import csv
+import io
 import hashlib
 from pathlib import Path
 
@@ -263,3 +264,50 @@ def test_validation_in_batches_finds_what_whole_tables_show(seed_build):
     found = {(i.where, i.rule) for i in validate(_Frames(tables, specs, batch_rows=3), texts, rules)}
     assert {("table statements row 0", "schema:primary_key"), ("table statements row 5", "schema:primary_key"),
             ("table statements row 4", "schema:enum")} <= found
+
+
+# --- the frictionless gate, its large resources cut into parts ------------------------------
+
+def test_csv_cuts_fall_between_records(tmp_path):
+    from pipeline.validate import csv_cuts
+
+    rows = [["id", "text"]] + [[f"r{i:03d}", f'line {i}, with "quotes"\nand a break' if i % 3 else f"plain {i}"]
+                                for i in range(200)]
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    data = path.read_bytes()
+    for parts in (1, 2, 3, 7):
+        cuts = csv_cuts(path, parts)
+        assert cuts[-1] == len(data) and len(cuts) <= parts + 1 and cuts == sorted(cuts)
+        pieces = [data[a:b].decode("utf-8") for a, b in zip(cuts, cuts[1:])]
+        assert "".join(pieces) == data.decode("utf-8")[cuts[0]:]
+        parsed = [list(csv.reader(io.StringIO(p, newline=""))) for p in pieces]
+        assert sum(parsed, []) == list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:], parts
+
+
+@pytest.mark.parametrize("tamper", ["none", "bad_code", "duplicate_key", "missing_source"])
+def test_the_gate_in_parts_finds_what_the_whole_gate_finds(build_copy, tamper):
+    """Cut into parts (two processes), the gate reports the same problems, at the same rows, as one process."""
+    from pipeline.validate import FrictionlessGate, frictionless_issues
+
+    path = build_copy / "csv" / "evidence.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    last = len(rows) - 1
+    if tamper == "bad_code":
+        rows[last][rows[0].index("basis")] = "guessed"
+    elif tamper == "duplicate_key":
+        rows[last][0] = rows[1][0]
+    elif tamper == "missing_source":
+        rows[last - 1][rows[0].index("source_id")] = "no_such_source"
+    if tamper != "none":
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+    gate = FrictionlessGate(build_copy, workers=2)
+    gate.close()
+    assert len([t for t in gate.tasks if t[0] == "evidence"]) > 1, "evidence is cut into parts"
+    whole = {(i.where, i.rule) for i in frictionless_issues(build_copy, workers=1)}
+    parts = {(i.where, i.rule) for i in frictionless_issues(build_copy, workers=2)}
+    assert parts == whole
+    assert bool(whole) == (tamper != "none")
