@@ -7,6 +7,7 @@ the CSV package, SHA256SUMS and the DuckDB file's content.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -305,21 +306,19 @@ def _whole_file_issues(path: Path, resource: dict) -> list[dict]:
                             f'and actual is "sha256:{digest.hexdigest()}"', table=resource["name"]))
     keys = resource.get("schema", {}).get("primaryKey") or []
     keys = [keys] if isinstance(keys, str) else keys
-    if keys:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+    if keys:  # the key columns alone, streamed; repeated keys are neighbours once sorted (no hash table)
+        reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(
             include_columns=keys, column_types={k: pa.string() for k in keys}, strings_can_be_null=True))
-        counts = table.group_by(keys).aggregate([([], "count_all")])
-        repeated = counts.filter(pc.greater(counts["count_all"], 1)).select(keys).to_pylist()
-        repeated = {tuple(r[k] for k in keys) for r in repeated}
-        seen: set[tuple] = set()
-        if repeated:  # as frictionless reports them: every row whose key an earlier row has
-            for i, values in enumerate(zip(*(table[k].to_pylist() for k in keys))):
-                if values in repeated and values not in seen:
-                    seen.add(values)
-                elif values in repeated:
-                    issues.append(Issue(f"{path}:{i + 2}", "frictionless:primary-key",
-                                        f'Row at position "{i + 2}" violates the primary key: all the primary key '
-                                        'values must be unique', table=resource["name"]))
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
+        order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
+        ranked = table.take(order)
+        same = [pc.equal(ranked[k].slice(1), ranked[k].slice(0, max(table.num_rows - 1, 0))) for k in keys]
+        later = pc.indices_nonzero(functools.reduce(pc.and_, same)) if table.num_rows > 1 else pa.array([], pa.uint64())
+        rows = sorted(order[i + 1].as_py() for i in later.to_pylist())  # sorted by key, then by row: later rows
+        for i in rows:
+            issues.append(Issue(f"{path}:{i + 2}", "frictionless:primary-key",
+                                f'Row at position "{i + 2}" violates the primary key: all the primary key '
+                                'values must be unique', table=resource["name"]))
     return [i.to_dict() for i in issues]
 
 
