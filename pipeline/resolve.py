@@ -101,7 +101,8 @@ class _Item:
 def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference) -> Resolved:
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
     own rows (`local`: statements, statement themes, evidence, coverage and links, in parts in source
-    order; None takes them from `results`) to them, one part at a time."""
+    order; None takes them from `results`) to them, one part at a time. `results` is emptied: each
+    source's mentions are let go once merged (they are most of a large build's memory)."""
     if local is None:
         local = RowParts()
         local.add(combine_rows([r.tables for r in results]))
@@ -144,7 +145,6 @@ class _Resolver:
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
-
         for x in self.ex:
             self.warnings.extend(x.rows.warnings)
             for m in x.rows.meetings:
