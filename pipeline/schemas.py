@@ -324,7 +324,7 @@ def conform(data, table: Table):
     for i in pc.indices_nonzero(null_pk).to_pylist():
         issues.append(Issue(f"table {table.name} row {i}", "primary_key_null", "primary key is empty", table=table.name))
     order = pc.sort_indices(arrow, sort_keys=[(c, "ascending") for c in pk])
-    if _has_neighbours_alike(arrow.select(pk), order):  # rare: name every row of every duplicated key
+    if repeated_key_rows(arrow.select(pk), order):  # rare: name every row of every duplicated key
         counts = arrow.select(pk).group_by(pk, use_threads=False).aggregate([([], "count_all")])
         dup_keys = counts.filter(pc.greater(counts["count_all"], 1)).select(pk).to_pylist()
         dup_keys = {tuple(k[c] for c in pk) for k in dup_keys if all(k[c] is not None for c in pk)}
@@ -354,17 +354,20 @@ def conform(data, table: Table):
     return pa.Table.from_arrays(columns, schema=final)
 
 
-def _has_neighbours_alike(keys, order) -> bool:
-    """Whether two rows have the same (non-null) key: sorted, such rows are neighbours, so one
-    comparison per row finds them, with no hash table of every key."""
+def repeated_key_rows(keys, order=None) -> list[int]:
+    """Rows whose (non-null) key an earlier row has, in row order. Sorted (stably) by key, such rows
+    are the neighbours of the rows with the same key, so one comparison per row finds them, with no
+    hash table of every key; `order` is the sort when the caller already has it."""
     import pyarrow.compute as pc
 
     if keys.num_rows < 2:
-        return False
+        return []
+    if order is None:
+        order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names])
     ranked = keys.take(order)
     same = functools.reduce(pc.and_, [pc.equal(ranked[c].slice(1), ranked[c].slice(0, keys.num_rows - 1))
                                       for c in keys.column_names])
-    return bool(pc.any(same).as_py())
+    return sorted(order[i + 1].as_py() for i in pc.indices_nonzero(same).to_pylist())
 
 
 def to_frame(arrow, table: Table, columns: list[str] | None = None):

@@ -7,14 +7,13 @@ the CSV package, SHA256SUMS and the DuckDB file's content.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.paths import DUCKDB_NAME
-from pipeline.schemas import Table, load_tables, to_pandera
+from pipeline.schemas import Table, load_tables, repeated_key_rows, to_pandera
 
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
                  ("less_than_or_equal_to", "maximum"), ("not_nullable", "required"), ("field_uniqueness", "unique"),
@@ -259,7 +258,6 @@ def _header_length(path: Path) -> int:
 
 def _copy_part(path: Path, dest: Path, first: int, end: int) -> None:
     """A file of the CSV's header and the records from byte `first` to `end`."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "rb") as src, open(dest, "wb") as out:
         out.write(src.readline())
         src.seek(first)
@@ -288,7 +286,6 @@ def _whole_file_issues(path: Path, resource: dict) -> list[dict]:
     import hashlib
 
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     issues = []
@@ -309,13 +306,7 @@ def _whole_file_issues(path: Path, resource: dict) -> list[dict]:
     if keys:  # the key columns alone, streamed; repeated keys are neighbours once sorted (no hash table)
         reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(
             include_columns=keys, column_types={k: pa.string() for k in keys}, strings_can_be_null=True))
-        table = pa.Table.from_batches(list(reader), schema=reader.schema)
-        order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
-        ranked = table.take(order)
-        same = [pc.equal(ranked[k].slice(1), ranked[k].slice(0, max(table.num_rows - 1, 0))) for k in keys]
-        later = pc.indices_nonzero(functools.reduce(pc.and_, same)) if table.num_rows > 1 else pa.array([], pa.uint64())
-        rows = sorted(order[i + 1].as_py() for i in later.to_pylist())  # sorted by key, then by row: later rows
-        for i in rows:
+        for i in repeated_key_rows(pa.Table.from_batches(list(reader), schema=reader.schema)):
             issues.append(Issue(f"{path}:{i + 2}", "frictionless:primary-key",
                                 f'Row at position "{i + 2}" violates the primary key: all the primary key '
                                 'values must be unique', table=resource["name"]))

@@ -75,3 +75,20 @@ def test_contract_columns_exist():
     tables = load_tables()
     for name, columns in contract.items():
         assert set(columns) <= set(tables[name].columns), name
+
+
+def test_repeated_keys_are_found_as_sorted_neighbours_and_conform_names_every_row():
+    import pyarrow as pa
+
+    from pipeline.errors import PipelineError
+    from pipeline.schemas import conform, load_tables, repeated_key_rows
+
+    keys = pa.table({"a": ["x", "y", "x", None, None, "x"], "b": [1, 1, 1, 2, 2, 2]})
+    assert repeated_key_rows(keys) == [2]  # (x, 1) again; nulls never repeat; (x, 2) once
+    assert repeated_key_rows(keys.select(["a"])) == [2, 5]
+    themes = load_tables()["themes"]
+    row = {"theme_id": "t", "label": "T", "description": "d", "parent_theme_id": None, "signal_terms": "t"}
+    with pytest.raises(PipelineError) as raised:
+        conform([row, {**row, "theme_id": "u"}, row], themes)
+    assert [(i.where, i.rule) for i in raised.value.issues] == [
+        ("table themes row 0", "primary_key_duplicate"), ("table themes row 2", "primary_key_duplicate")]
