@@ -19,8 +19,8 @@ from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
 from pipeline.reference import ChronologyEntry, Reference, fold_name
-from pipeline.source_rows import (EVIDENCE_PER_VALUE, RowParts, SourceRows, bare_schema, combine_rows,
-                                  evidence_value, hash_id, sentence_users)
+from pipeline.source_rows import (EVIDENCE_PER_VALUE, MEETING_FROM_DOCUMENT, RowParts, SourceRows, bare_schema,
+                                  combine_rows, evidence_value, hash_id, sentence_users)
 
 LINK_EVIDENCE = "link_evidence"  # each part's evidence rows of its statements' links to records
 BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
@@ -52,10 +52,13 @@ class Fielded:
         """Set a field unless already set with an equal or better basis."""
         if value is None:
             return
-        if isinstance(ev, list):
-            evs, rank = ev, min(BASIS_RANK[e.basis] for e in ev)
+        if ev.__class__ is Ev:
+            self.add(name, value, [ev], BASIS_RANK[ev.basis], overwrite)
         else:
-            evs, rank = [ev], BASIS_RANK[ev.basis]
+            self.add(name, value, ev, min(BASIS_RANK[e.basis] for e in ev), overwrite)
+
+    def add(self, name: str, value, evs: list[Ev], rank: int, overwrite: bool = False) -> None:
+        """put, for evidence whose best basis rank is known (another record's field, when merging)."""
         old = self.values.get(name)
         if old is None or overwrite:
             self.values[name] = value
@@ -63,7 +66,8 @@ class Fielded:
             self.best[name] = rank
         elif old == value:
             self.evidence[name].extend(evs)  # duplicates collapse when evidence rows are keyed
-            self.best[name] = min(self.best[name], rank)
+            if rank < self.best[name]:
+                self.best[name] = rank
 
     def get(self, name: str):
         """The value of a field, or None."""
@@ -173,8 +177,10 @@ class _Resolver:
                        for t in self.ref.themes],
         }
         link_spans = self._link_statements()
-        self.local.append("evidence", self._evidence_table(self._evidence()))
-        self._coverage(link_spans)
+        rows, by_source = self._record_evidence()
+        self.local.append("evidence", self._evidence_table(rows))
+        del rows
+        self._coverage(by_source, link_spans)
         return Resolved(tables, self.warnings, self.local)
 
     # -- sources
@@ -317,13 +323,13 @@ class _Resolver:
             if old is not None and old != value:
                 new_best, old_best = rec.best[name], target.best[name]  # never a scan of a growing list
                 if new_best < old_best:
-                    target.put(name, value, rec.evidence[name], overwrite=True)
+                    target.add(name, value, rec.evidence[name], new_best, overwrite=True)
                 elif new_best == old_best == 0:
                     e = rec.evidence[name][0]
                     self.warnings.append(Issue(e.source_id, "mention_conflict",
                                                f"meeting {mid}: {name} stated as {old!r} and as {value!r}; the first is kept"))
                 continue
-            target.put(name, value, rec.evidence[name])
+            target.add(name, value, rec.evidence[name], rec.best[name])
 
     def _merge_placeless_meetings(self) -> None:
         """A meeting known without a place joins the one meeting of the same council and year that has one."""
@@ -400,10 +406,8 @@ class _Resolver:
             self.documents[did] = rec
         else:
             for name, value in rec.values.items():
-                if name == "status" and STATUS_RANK[value] < STATUS_RANK[target.get("status")]:
-                    target.put(name, value, rec.evidence[name], overwrite=True)
-                else:
-                    target.put(name, value, rec.evidence[name])
+                target.add(name, value, rec.evidence[name], rec.best[name],
+                           overwrite=name == "status" and STATUS_RANK[value] < STATUS_RANK[target.get("status")])
         self.doc_of_mention[d.key] = did
         for sig in d.signatories:
             key = (did, sig.country_code)
@@ -447,25 +451,25 @@ class _Resolver:
             rows: list[tuple] = []
             meeting_ids, document_ids = [], []
             columns = [part["source_id"]] + [batch.column(c) for c in (
-                "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end")]
-            for sid, stid, doc, meeting, rule, basis, a, b in zip(*(c.to_pylist() for c in columns)):
+                "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end", "link_text",
+                "ev_document", "ev_meeting_from_document", "ev_meeting")]
+            for sid, stid, doc, meeting, rule, basis, a, b, text, ev_doc, ev_doc_meeting, ev_meeting in zip(
+                    *(c.to_pylist() for c in columns)):
                 did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
                 mid = None
-                linked = []
                 if did is not None:
-                    linked.append(("document_id", did, basis, rule))
+                    rows.append((ev_doc, "statements", stid, "document_id", did, sid, a, b, text, basis, rule))
                     mid = self.documents[did].get("meeting_id")
                     if mid:
-                        linked.append(("meeting_id", mid, "inferred", "statement_meeting_from_document"))
+                        rows.append((ev_doc_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text,
+                                     "inferred", MEETING_FROM_DOCUMENT))
                 elif meeting is not None:
                     mid = self.meeting_of_mention.get((sid, meeting))
                     if mid is not None:
-                        linked.append(("meeting_id", mid, basis, rule))
+                        rows.append((ev_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text, basis, rule))
                 meeting_ids.append(mid or None)
                 document_ids.append(did)
-                for name, value, ev_basis, ev_rule in linked:
-                    rows.append(self._evidence_row("statements", stid, name, value, Ev(sid, a, b, ev_basis, ev_rule)))
-                if linked:
+                if did is not None or mid is not None:
                     spans.setdefault(sid, []).extend((a, b, f"statements:{stid}"))
             for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
                 part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
@@ -488,49 +492,42 @@ class _Resolver:
         yield from (("documents", did, f) for did, f in self.documents.items())
         yield from (("document_signatories", "|".join(k), f) for k, f in self.signatories.items())
 
-    def _spans(self):
-        """Every (table, record id, field, value, evidence) of the merged records, in a fixed order."""
-        for table, rid, f in self._records():
-            for name, evs in f.evidence.items():
-                for e in evs:
-                    yield table, rid, name, f.get(name), e
-
     def _evidence_row(self, table: str, rid: str, name: str, value, e: Ev) -> tuple:
         """An evidence row, its values in the evidence table's column order (a tuple: there are many)."""
         return (hash_id("ev", table, rid, name, e.source_id, e.start, e.end, e.rule), table, rid, name,
                 evidence_value(value), e.source_id, e.start, e.end,
                 " ".join(self.texts[e.source_id][e.start:e.end].split()), e.basis, e.rule)
 
-    def _evidence(self) -> list[tuple]:
-        """One row per value and span of the merged records; a value stated or inferred again and again
-        (a meeting named in many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source
-        order; coverage still counts every occurrence."""
-        rows = []
-        kept: dict[tuple, list[tuple]] = {}  # per (table, record, field, rule): the span keys kept, at most 3
-        for table, rid, name, value, e in self._spans():
-            group = (table, rid, name, e.rule)
-            key = (e.source_id, e.start, e.end)  # with the group, what the evidence id is made of
-            keys = kept.setdefault(group, [])
-            if key in keys or len(keys) >= EVIDENCE_PER_VALUE:
-                continue
-            keys.append(key)
-            rows.append(self._evidence_row(table, rid, name, value, e))
-        return rows
+    def _record_evidence(self) -> tuple[list[tuple], dict[str, list]]:
+        """The evidence rows of the merged records, and the spans they rest on by source (for coverage).
 
-    def _coverage(self, link_spans: dict[str, list]) -> None:
+        One row per value and span; a value stated or inferred again and again (a meeting named in
+        many sources) keeps its first EVIDENCE_PER_VALUE spans per rule, in source order; coverage
+        still counts every occurrence. Spans come flat per source (start, end, user, start, ...): no tuple each."""
+        rows: list[tuple] = []
+        by_source: dict[str, list] = {}
+        for table, rid, f in self._records():
+            who = f"{table}:{rid}"  # one string per record, shared by all its spans
+            seen: set[tuple] = set()  # one meeting mention gives many fields one span: covered once
+            for name, evs in f.evidence.items():
+                value = f.values[name]
+                kept: dict[str, list] = {}  # per rule: the span keys kept, at most EVIDENCE_PER_VALUE
+                for e in evs:
+                    key = (e.source_id, e.start, e.end)  # with the rule, what the evidence id is made of
+                    if key not in seen:
+                        seen.add(key)
+                        by_source.setdefault(e.source_id, []).extend((e.start, e.end, who))
+                    keys = kept.setdefault(e.rule, [])
+                    if len(keys) < EVIDENCE_PER_VALUE and key not in keys:
+                        keys.append(key)
+                        rows.append(self._evidence_row(table, rid, name, value, e))
+        return rows, by_source
+
+    def _coverage(self, by_source: dict[str, list], link_spans: dict[str, list]) -> None:
         """Each source's coverage, with the sentences that records of the whole corpus rest on added
         (a part at a time, in place)."""
         import pyarrow as pa
 
-        by_source: dict[str, list] = {}  # per source its spans, flat (start, end, user, start, ...): no tuple each
-        for table, rid, f in self._records():
-            who = f"{table}:{rid}"  # one string per record, shared by all its spans
-            seen: set[tuple] = set()
-            for evs in f.evidence.values():
-                for e in evs:  # one meeting mention gives many fields one span: kept once
-                    if (e.source_id, e.start, e.end) not in seen:
-                        seen.add((e.source_id, e.start, e.end))
-                        by_source.setdefault(e.source_id, []).extend((e.start, e.end, who))
         for sid, spans in link_spans.items():
             by_source.setdefault(sid, []).extend(spans)
         for p in range(len(self.local)):  # one run of sources at a time: sentences are sorted within a source

@@ -24,7 +24,12 @@ EVIDENCE_PER_VALUE = 3  # spans kept per (record, field, rule); coverage still c
 LOCAL_TABLES = ("statements", "statement_themes", "evidence", "coverage")
 LINK_COLUMNS = {  # one row per statement, in the order of its statements table
     "statement_id": "string", "document": "int64", "meeting": "int64", "link_rule": "string", "link_basis": "string",
-    "link_start": "int64", "link_end": "int64"}
+    "link_start": "int64", "link_end": "int64",
+    # what the evidence rows of the links will be, but for the record ids (made here, on every core):
+    # their span's text and the ids of the rows that may be written (a document, the meeting of that
+    # document, a meeting)
+    "link_text": "string", "ev_document": "string", "ev_meeting_from_document": "string", "ev_meeting": "string"}
+MEETING_FROM_DOCUMENT = "statement_meeting_from_document"  # the rule of a statement's meeting found through its document
 
 
 @dataclass
@@ -70,9 +75,14 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
             evidence.add("statements", stid, "speaker", sp.value, sid, sp.start, sp.end, sp.basis, sp.rule)
             spans.append((sp.start, sp.end, user))
         a, b = st.link_span or (st.start, st.end)
-        for append, value in zip(link_append, (stid, st.document[1] if st.document else None,
-                                               st.meeting[1] if st.meeting else None, st.link_rule,
-                                               ref.rules.get(st.link_rule or "", {}).get("basis", "inferred"), a, b)):
+        linked = st.document is not None or st.meeting is not None
+        for append, value in zip(link_append, (
+                stid, st.document[1] if st.document else None, st.meeting[1] if st.meeting else None, st.link_rule,
+                ref.rules.get(st.link_rule or "", {}).get("basis", "inferred"), a, b,
+                " ".join(text[a:b].split()) if linked else None,
+                _evidence_id("statements", stid, "document_id", sid, a, b, st.link_rule) if st.document else None,
+                _evidence_id("statements", stid, "meeting_id", sid, a, b, MEETING_FROM_DOCUMENT) if st.document else None,
+                _evidence_id("statements", stid, "meeting_id", sid, a, b, st.link_rule) if st.meeting else None)):
             append(value)  # in LINK_COLUMNS order
         for theme_id, hits in st.themes.items():
             _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
@@ -212,6 +222,10 @@ def hash_id(prefix: str, *parts) -> str:
     return f"{prefix}_{digest[:12]}"
 
 
+def _evidence_id(table: str, rid: str, name: str, sid: str, start: int, end: int, rule) -> str:
+    return hash_id("ev", table, rid, name, sid, start, end, rule)
+
+
 def evidence_value(value) -> str:
     """A value as the evidence table writes it (booleans as true/false)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
@@ -245,7 +259,7 @@ class _EvidenceRows:
         if (start, end) in spans or len(spans) >= EVIDENCE_PER_VALUE:
             return  # the same span again (same evidence id), or enough spans for this value and rule
         spans.append((start, end))
-        values = (hash_id("ev", table, rid, name, sid, start, end, rule), table, rid, name, evidence_value(value), sid,
+        values = (_evidence_id(table, rid, name, sid, start, end, rule), table, rid, name, evidence_value(value), sid,
                   start, end, " ".join(self.text[start:end].split()), basis, rule)
         for append, v in zip(self.append, values):
             append(v)
