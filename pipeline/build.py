@@ -35,7 +35,8 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
 
     Extraction and the frictionless gate run in `workers` processes (default: every core), with the per-source cache
     beside out_dir; when the inputs match the existing build exactly, nothing is redone. Extraction and
-    resolution run in a forked child process; rows between stages live in a scratch folder beside out_dir.
+    resolution run in a forked child process, validation in another beside the writing of the files; rows
+    between stages live in a scratch folder beside out_dir.
     `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
     """
     import pyarrow as pa
@@ -44,8 +45,6 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     from pipeline.ingest import ingest
     from pipeline.publish import publish
     from pipeline.reference import load_reference
-    from pipeline.schemas import load_tables
-    from pipeline.validate import validate
 
     pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
     seconds: dict[str, float] = {}
@@ -77,11 +76,17 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         texts = {s.source_id: s.text for s in corpus.sources}
-        with clock("validate") as say:
-            issues = validate(_Frames(scratch, load_tables()), texts, set(ref.rules))
+        # validation runs beside the writing of the files (on another core, when there is one); the files
+        # are checked by frictionless, and published, only once validation has passed
+        validation = _Forked(_timed_validation, scratch, texts, set(ref.rules), fork=(workers or os.cpu_count() or 1) > 1)
+
+        def validated() -> None:
+            issues, seconds["validate"] = validation.result()
             if issues:
                 raise PipelineError("validate", issues)
-            say("pandera, keys and spans passed")
+            if progress:
+                progress("validate", f"pandera, keys and spans passed ({seconds['validate']:.1f} s)")
+
         warnings = list(corpus.warnings) + resolved.warnings
         report = {
             "version": __version__,
@@ -92,9 +97,12 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             "sentences_unused": unused,
             "warnings": [w.to_dict() for w in warnings],
         }
-        with clock("publish") as say:
-            publish(scratch, texts, Path(out_dir), report, seconds=seconds, workers=workers)
-            say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
+        try:
+            with clock("publish") as say:
+                publish(scratch, texts, Path(out_dir), report, seconds=seconds, workers=workers, before_checks=validated)
+                say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
+        finally:
+            validation.close()
     finally:
         scratch.remove()
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
@@ -193,29 +201,66 @@ def _conform_all(resolved, scratch: _Scratch) -> tuple[dict[str, int], int]:
     return counts, unused
 
 
-_INHERITED = None  # (function, arguments) for the forked child of _in_child
+_INHERITED = None  # (function, arguments) for the forked child of _Forked
+
+
+class _Forked:
+    """fn(*args) started in a forked child process, which inherits the arguments (nothing is copied)
+    and hands back only the result (`result()` waits for it); where processes cannot be forked, or
+    with `fork=False`, run here and now."""
+
+    def __init__(self, fn, *args, fork: bool = True):
+        global _INHERITED
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        self.pool = None
+        if not fork or "fork" not in multiprocessing.get_all_start_methods():
+            self.future = Future()
+            try:
+                self.future.set_result(fn(*args))
+            except Exception as err:  # noqa: BLE001 - handed over as it would come from the child
+                self.future.set_exception(err)
+            return
+        _INHERITED = (fn, args)
+        try:  # the child is forked as the task is submitted: it has the arguments once this returns
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.future = self.pool.submit(_call_inherited)
+        finally:
+            _INHERITED = None
+
+    def result(self):
+        """What fn returned (or the exception it raised, raised here)."""
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for the child to end and release it."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def _in_child(fn, *args):
-    """fn(*args) in a forked child process, which inherits the arguments (nothing is copied) and hands
-    back only the result; where processes cannot be forked, in this one."""
-    global _INHERITED
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return fn(*args)
-    _INHERITED = (fn, args)
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            return pool.submit(_call_inherited).result()
-    finally:
-        _INHERITED = None
+    """fn(*args) in a forked child process (see _Forked), waited for."""
+    return _Forked(fn, *args).result()
 
 
 def _call_inherited():
     fn, args = _INHERITED
     return fn(*args)
+
+
+def _timed_validation(tables, texts: dict[str, str], rule_ids: set[str]) -> tuple[list, float]:
+    """validate() on the conformed tables, and how long it took."""
+    from pipeline.schemas import load_tables
+    from pipeline.validate import validate
+
+    start = time.perf_counter()
+    issues = validate(_Frames(tables, load_tables()), texts, rule_ids)
+    return issues, round(time.perf_counter() - start, 3)
 
 
 def _extract_chunk(sources, keys, cache_dir: Path | None, parts_dir: Path, stem: str, ref=None):

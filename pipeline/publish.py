@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import __version__
@@ -27,12 +28,14 @@ CSV_BATCH_ROWS = 65536  # loaded blocks are written to the file and evicted, not
 
 
 def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
-            workers: int | None = None) -> Path:
+            workers: int | None = None, before_checks: Callable[[], None] | None = None) -> Path:
     """Write every output (from the conformed Arrow tables) into out_dir, replacing what was there
     only if all checks pass.
 
     `seconds`, when given, receives the time of the frictionless gate as its own stage (its wall time,
     during which DuckDB is written); the gate runs in `workers` processes (default: every core).
+    `before_checks`, when given, is called once the files are written and before they are checked: it
+    raises to abandon the build (the validation running meanwhile has failed).
     """
     from pipeline.validate import FrictionlessGate
 
@@ -60,6 +63,8 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
+        if before_checks is not None:
+            before_checks()
         started = time.perf_counter()
         gate = FrictionlessGate(tmp, workers)  # its processes check the CSV package while DuckDB is written
         try:
