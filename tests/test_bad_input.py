@@ -139,18 +139,21 @@ def test_spreadsheet_formulas_stay_verbatim(tmp_path):
     assert statement["text"].startswith("=1+1")
 
 
-def test_a_failed_build_leaves_the_previous_build_byte_for_byte(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])  # with two, validation runs in a child beside the writing
+def test_a_failed_build_leaves_the_previous_build_byte_for_byte(tmp_path, monkeypatch, workers):
     from pipeline.build import build as run_build
     from pipeline.errors import Issue, PipelineError
 
     out = tmp_path / "out"
     run_build(ROOT / "raw", out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    for target in ("pipeline.validate.validate", "pipeline.validate.FrictionlessGate.result"):
+    for target, stage in (("pipeline.validate.validate", "validate"), ("pipeline.validate.FrictionlessGate.result", "publish")):
         with monkeypatch.context() as m:
             m.setattr(target, lambda *a, **k: [Issue("test", "broken_on_purpose", "validation broken on purpose")])
-            with pytest.raises(PipelineError):
-                run_build(ROOT / "raw", out, use_cache=False)
+            with pytest.raises(PipelineError) as raised:
+                run_build(ROOT / "raw", out, use_cache=False, workers=workers)
+            assert raised.value.stage == stage
+            assert [i.rule for i in raised.value.issues] == ["broken_on_purpose"]
         after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
         assert after == before, target
         assert {p.name for p in tmp_path.iterdir()} <= {"out", ".out.cache"}, "no temporary folder is left behind"
