@@ -176,7 +176,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
             f"document mention(s); {reused} of {len(results)} source(s) from the cache")
     extracted = len(results) - reused
     start = time.perf_counter()
-    resolved = resolve(results, local, sources, ref)
+    resolved = resolve(results, local, sources, ref, workers)
     seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
 

@@ -102,17 +102,18 @@ class _Item:
     rows: SourceRows
 
 
-def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference) -> Resolved:
+def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference,
+            workers: int = 1) -> Resolved:
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
     own rows (`local`: statements, statement themes, evidence, coverage and links, in parts in source
-    order; None takes them from `results`) to them, one part at a time. `results` is emptied: each
-    source's mentions are let go once merged (they are most of a large build's memory)."""
+    order; None takes them from `results`) to them, one part at a time (in `workers` processes). `results`
+    is emptied: each source's mentions are let go once merged (they are most of a large build's memory)."""
     if local is None:
         local = RowParts()
         local.add(combine_rows([r.tables for r in results]))
     items = [_Item(s, r) for s, r in zip(sources, results)]
     results.clear()  # the mentions are let go as they are merged: no other reference may keep them
-    return _Resolver(items, local, ref).run()
+    return _Resolver(items, local, ref, workers).run()
 
 
 def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = None) -> Ev:
@@ -132,8 +133,10 @@ def _norm_title(title: str) -> str:
 
 
 class _Resolver:
-    def __init__(self, items: list[_Item], local: RowParts, ref: Reference):
+    def __init__(self, items: list[_Item], local: RowParts, ref: Reference, workers: int = 1):
         self.ex = items
+        self.workers = workers
+        self.record_spans: dict[str, list] = {}  # per source, the spans records rest on (flat: start, end, user, ...)
         self.local = local
         self.texts = {x.source.source_id: x.source.text for x in items}
         self.ref = ref
@@ -176,11 +179,10 @@ class _Resolver:
                             parent_theme_id=t.parent_theme_id, signal_terms=" | ".join(t.terms))
                        for t in self.ref.themes],
         }
-        link_spans = self._link_statements()
-        rows, by_source = self._record_evidence()
+        rows, self.record_spans = self._record_evidence()
         self.local.append("evidence", self._evidence_table(rows))
         del rows
-        self._coverage(by_source, link_spans)
+        self._each_part()
         return Resolved(tables, self.warnings, self.local)
 
     # -- sources
@@ -437,44 +439,68 @@ class _Resolver:
                 return hits[0], "doc_title_in_chronology"
         return None, ""
 
-    # -- statements: each source's rows, linked to the records
-    def _link_statements(self) -> dict[str, list]:
-        """Fill each statement's meeting_id and document_id from its context's mentions, add the evidence
-        rows of those links to each part (as `link_evidence`), and return the spans they rest on (by
-        source) for coverage. One run of sources at a time, so only that run's values are ever Python objects."""
+    # -- statements and coverage: each source's rows, linked to the records, a part at a time
+    def _each_part(self) -> None:
+        """Link statements and complete coverage in every part: in `workers` forked processes when the
+        parts are on disk (each part is on its own, and the records are only read)."""
+        global _PARTS_OF
+        import multiprocessing
+
+        n = len(self.local)
+        if self.workers < 2 or n < 2 or self.local.folder is None or "fork" not in multiprocessing.get_all_start_methods():
+            for p in range(n):
+                self._link_and_cover(p)
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        _PARTS_OF = self
+        try:  # the processes are forked as the tasks are submitted: they inherit this resolver
+            with ProcessPoolExecutor(min(self.workers, n), mp_context=multiprocessing.get_context("fork")) as pool:
+                for _ in pool.map(_link_and_cover, range(n)):
+                    pass
+        finally:
+            _PARTS_OF = None
+
+    def _link_and_cover(self, p: int) -> None:
+        """Part p's statements linked to the records and its coverage completed."""
+        self._coverage(p, self._link_statements(p))
+
+    def _link_statements(self, p: int) -> dict[str, list]:
+        """Fill each statement's meeting_id and document_id of part p from its context's mentions, add
+        the evidence rows of those links to the part (as `link_evidence`), and return the spans they rest
+        on (by source) for coverage. Only that part's values are ever Python objects."""
         import pyarrow as pa
 
         spans: dict[str, list] = {}  # per source: start, end, user, start, ...
-        for p in range(len(self.local)):
-            batch, part = self.local.read(p, "links"), self.local.read(p, "statements")
-            schema = part.schema
-            rows: list[tuple] = []
-            meeting_ids, document_ids = [], []
-            columns = [part["source_id"]] + [batch.column(c) for c in (
-                "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end", "link_text",
-                "ev_document", "ev_meeting_from_document", "ev_meeting")]
-            for sid, stid, doc, meeting, rule, basis, a, b, text, ev_doc, ev_doc_meeting, ev_meeting in zip(
-                    *(c.to_pylist() for c in columns)):
-                did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
-                mid = None
-                if did is not None:
-                    rows.append((ev_doc, "statements", stid, "document_id", did, sid, a, b, text, basis, rule))
-                    mid = self.documents[did].get("meeting_id")
-                    if mid:
-                        rows.append((ev_doc_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text,
-                                     "inferred", MEETING_FROM_DOCUMENT))
-                elif meeting is not None:
-                    mid = self.meeting_of_mention.get((sid, meeting))
-                    if mid is not None:
-                        rows.append((ev_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text, basis, rule))
-                meeting_ids.append(mid or None)
-                document_ids.append(did)
-                if did is not None or mid is not None:
-                    spans.setdefault(sid, []).extend((a, b, f"statements:{stid}"))
-            for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
-                part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
-            self.local.replace(p, "statements", part)
-            self.local.replace(p, LINK_EVIDENCE, self._evidence_table(rows))
+        batch, part = self.local.read(p, "links"), self.local.read(p, "statements")
+        schema = part.schema
+        rows: list[tuple] = []
+        meeting_ids, document_ids = [], []
+        columns = [part["source_id"]] + [batch.column(c) for c in (
+            "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end", "link_text",
+            "ev_document", "ev_meeting_from_document", "ev_meeting")]
+        for sid, stid, doc, meeting, rule, basis, a, b, text, ev_doc, ev_doc_meeting, ev_meeting in zip(
+                *(c.to_pylist() for c in columns)):
+            did = self.doc_of_mention.get((sid, doc)) if doc is not None else None
+            mid = None
+            if did is not None:
+                rows.append((ev_doc, "statements", stid, "document_id", did, sid, a, b, text, basis, rule))
+                mid = self.documents[did].get("meeting_id")
+                if mid:
+                    rows.append((ev_doc_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text,
+                                 "inferred", MEETING_FROM_DOCUMENT))
+            elif meeting is not None:
+                mid = self.meeting_of_mention.get((sid, meeting))
+                if mid is not None:
+                    rows.append((ev_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text, basis, rule))
+            meeting_ids.append(mid or None)
+            document_ids.append(did)
+            if did is not None or mid is not None:
+                spans.setdefault(sid, []).extend((a, b, f"statements:{stid}"))
+        for name, values in (("meeting_id", meeting_ids), ("document_id", document_ids)):
+            part = part.set_column(schema.get_field_index(name), name, pa.array(values, pa.string()))
+        self.local.replace(p, "statements", part)
+        self.local.replace(p, LINK_EVIDENCE, self._evidence_table(rows))
         return spans
 
     def _evidence_table(self, rows: list[tuple]):
@@ -523,34 +549,38 @@ class _Resolver:
                         rows.append(self._evidence_row(table, rid, name, value, e))
         return rows, by_source
 
-    def _coverage(self, by_source: dict[str, list], link_spans: dict[str, list]) -> None:
-        """Each source's coverage, with the sentences that records of the whole corpus rest on added
-        (a part at a time, in place)."""
+    def _coverage(self, p: int, link_spans: dict[str, list]) -> None:
+        """Part p's coverage, with the sentences that records of the whole corpus, and its statements'
+        links, rest on added (in place)."""
         import pyarrow as pa
 
-        for sid, spans in link_spans.items():
-            by_source.setdefault(sid, []).extend(spans)
-        for p in range(len(self.local)):  # one run of sources at a time: sentences are sorted within a source
-            batch = self.local.read(p, "coverage")
-            sids = batch.column("source_id").to_pylist()
-            starts, ends = batch.column("char_start").to_pylist(), batch.column("char_end").to_pylist()
-            used_by = batch.column("used_by").to_pylist()
-            lo = 0
-            while lo < len(sids):
-                hi = lo
-                while hi < len(sids) and sids[hi] == sids[lo]:
-                    hi += 1
-                spans = by_source.get(sids[lo])
-                if spans:
-                    triples = zip(*[iter(spans)] * 3)
-                    for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), triples), start=lo):
-                        if users:
-                            users |= set(used_by[i].split(" | ")) if used_by[i] else set()
-                            used_by[i] = " | ".join(sorted(users))
-                lo = hi
-            batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
-            self.local.replace(p, "coverage", batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
-                                                               pa.array([u is not None for u in used_by], pa.bool_())))
+        batch = self.local.read(p, "coverage")
+        sids = batch.column("source_id").to_pylist()
+        starts, ends = batch.column("char_start").to_pylist(), batch.column("char_end").to_pylist()
+        used_by = batch.column("used_by").to_pylist()
+        lo = 0
+        while lo < len(sids):  # a source at a time: its sentences are sorted
+            hi = lo
+            while hi < len(sids) and sids[hi] == sids[lo]:
+                hi += 1
+            spans = self.record_spans.get(sids[lo], []) + link_spans.get(sids[lo], [])
+            if spans:
+                triples = zip(*[iter(spans)] * 3)
+                for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), triples), start=lo):
+                    if users:
+                        users |= set(used_by[i].split(" | ")) if used_by[i] else set()
+                        used_by[i] = " | ".join(sorted(users))
+            lo = hi
+        batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
+        self.local.replace(p, "coverage", batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
+                                                           pa.array([u is not None for u in used_by], pa.bool_())))
+
+
+_PARTS_OF: _Resolver | None = None  # the resolver whose parts the forked processes of _each_part go through
+
+
+def _link_and_cover(p: int) -> None:
+    _PARTS_OF._link_and_cover(p)
 
 
 def _ordinal_word(n: int) -> str:
