@@ -72,7 +72,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
             workers or os.cpu_count() or 1, scratch.folder / "parts", progress)
         seconds.update(child_seconds)
         with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
-            counts, unused = _conform_all(resolved, scratch)
+            counts, unused = _conform_all(resolved, scratch, workers or os.cpu_count() or 1)
             shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         texts = {s.source_id: s.text for s in corpus.sources}
@@ -181,24 +181,53 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
     return resolved, extracted, seconds
 
 
-def _conform_all(resolved, scratch: _Scratch) -> tuple[dict[str, int], int]:
-    """Conform every table of the resolved records and rows into the scratch folder, one at a time:
-    the row counts and the number of sentences no record uses."""
+CONFORMED_ASIDE = ("statement_themes", "evidence")  # with 2+ workers, conformed in a child beside the rest
+
+
+def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[str, int], int]:
+    """Conform every table of the resolved records and rows into the scratch folder, a table at a time
+    (with two workers or more, the CONFORMED_ASIDE tables in a forked child meanwhile): the row counts
+    and the number of sentences no record uses. A failure is that of the first failing table in schema
+    order, as if they had been conformed one after another."""
+    from pipeline.schemas import load_tables
+
+    names = list(load_tables())
+    aside = [n for n in CONFORMED_ASIDE if n in names] if workers > 1 else []
+    other = _Forked(_conform_tables, resolved, scratch, aside) if aside else None
+    try:
+        done = _conform_tables(resolved, scratch, [n for n in names if n not in aside])
+        if other is not None:
+            done.update(other.result())
+    finally:
+        if other is not None:
+            other.close()
+    failed = next((done[n] for n in names if isinstance(done.get(n), PipelineError)), None)
+    if failed is not None:
+        raise failed
+    return {n: done[n][0] for n in names}, done["coverage"][1]
+
+
+def _conform_tables(resolved, scratch: _Scratch, names: list[str]) -> dict:
+    """Conform these tables into the scratch folder: per table, (rows, sentences unused) or the
+    PipelineError that stopped them (the tables after it are not conformed)."""
     import pyarrow.compute as pc
 
     from pipeline.schemas import conform, load_tables
 
-    counts: dict[str, int] = {}
-    unused = 0
-    for name, spec in load_tables().items():
-        table = conform(resolved.pop(name), spec)
-        counts[name] = table.num_rows
-        if name == "coverage":
-            unused = table.num_rows - int(pc.sum(table["is_used"]).as_py() or 0)
+    specs = load_tables()
+    done: dict = {}
+    for name in names:
+        try:
+            table = conform(resolved.pop(name), specs[name])
+        except PipelineError as err:
+            done[name] = err
+            break
+        unused = table.num_rows - int(pc.sum(table["is_used"]).as_py() or 0) if name == "coverage" else 0
+        done[name] = (table.num_rows, unused)
         scratch.put(name, table)
         del table
         release_memory()
-    return counts, unused
+    return done
 
 
 _INHERITED = None  # (function, arguments) for the forked child of _Forked

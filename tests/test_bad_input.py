@@ -215,19 +215,24 @@ def test_safe_by_construction():
         assert forbidden not in code, forbidden
 
 
-def test_a_failure_in_the_resolve_process_reaches_the_cli_whole(tmp_path, monkeypatch):
-    """Resolve and conform run in a forked child: what they raise comes back with every issue."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_in_the_resolve_process_reaches_the_cli_whole(tmp_path, monkeypatch, workers):
+    """Resolve runs in a forked child, and with two workers some tables are conformed in another: what
+    they raise comes back with every issue, that of the first table in schema order."""
     from pipeline.build import build as run_build
     from pipeline.errors import Issue, PipelineError
 
     def broken(data, table):
-        raise PipelineError("conform", [Issue(f"table {table.name} row 0", "primary_key_duplicate", "broken on purpose")])
+        if table.name in ("evidence", "coverage"):  # conformed by the child, and here
+            raise PipelineError("conform", [Issue(f"table {table.name} row 0", "primary_key_duplicate", "broken on purpose")])
+        return real(data, table)
 
+    real = __import__("pipeline.schemas", fromlist=["conform"]).conform
     monkeypatch.setattr("pipeline.schemas.conform", broken)
     with pytest.raises(PipelineError) as raised:
-        run_build(ROOT / "raw", tmp_path / "out", use_cache=False)
+        run_build(ROOT / "raw", tmp_path / "out", use_cache=False, workers=workers)
     assert raised.value.stage == "conform"
-    assert [i.rule for i in raised.value.issues] == ["primary_key_duplicate"]
+    assert [(i.where, i.rule) for i in raised.value.issues] == [("table evidence row 0", "primary_key_duplicate")]
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.work-*"))
 
 
