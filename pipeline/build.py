@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.memory import release_memory
+from pipeline.processes import Forked
 
 
 @dataclass
@@ -43,7 +44,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
 
     from pipeline.cache import code_fingerprint
     from pipeline.ingest import ingest
-    from pipeline.publish import publish
+    from pipeline.publish import Staging, publish
     from pipeline.reference import load_reference
 
     pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
@@ -63,22 +64,26 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         warnings = [Issue(**w) for w in report["warnings"]]
         return BuildResult(out_dir, report["row_counts"], warnings, seconds, up_to_date=True)
     scratch = _Scratch(out_dir)  # rows between stages live here, on disk: only the part at hand is in memory
+    cores = workers or os.cpu_count() or 1
+    staging = None
+    texts = {s.source_id: s.text for s in corpus.sources}
     try:
         # extraction and resolution in a child process: the mentions and the many small objects made of
         # them leave with it and never fragment this process's heap; the sources' rows stay on disk and
         # the records come back (they are few)
-        resolved, extracted, child_seconds = _in_child(
-            _extract_and_resolve, corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
-            workers or os.cpu_count() or 1, scratch.folder / "parts", progress)
+        child = Forked(_extract_and_resolve, corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
+                       cores, scratch.folder / "parts", progress)
+        staging = Staging(out_dir, texts)  # meanwhile a thread here writes the texts to publish (after the fork)
+        resolved, extracted, child_seconds = child.result()
+        staging.wait()  # before anything else is forked
         seconds.update(child_seconds)
         with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
-            counts, unused = _conform_all(resolved, scratch, workers or os.cpu_count() or 1)
+            counts, unused = _conform_all(resolved, scratch, cores)
             shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
-        texts = {s.source_id: s.text for s in corpus.sources}
         # validation runs beside the writing of the files (on another core, when there is one); the files
         # are checked by frictionless, and published, only once validation has passed
-        validation = _Forked(_timed_validation, scratch, texts, set(ref.rules), fork=(workers or os.cpu_count() or 1) > 1)
+        validation = Forked(_timed_validation, scratch, texts, set(ref.rules), cores, fork=cores > 1)
 
         def validated() -> None:
             issues, seconds["validate"] = validation.result()
@@ -99,12 +104,15 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         }
         try:
             with clock("publish") as say:
-                publish(scratch, texts, Path(out_dir), report, seconds=seconds, workers=workers, before_checks=validated)
+                publish(scratch, texts, Path(out_dir), report, seconds=seconds, workers=workers, before_checks=validated,
+                        staging=staging)
                 say(f"CSV, Parquet, DuckDB written and checked in {out_dir}")
         finally:
             validation.close()
     finally:
         scratch.remove()
+        if staging is not None:
+            staging.discard()  # a failed build's (a published one's folder has been moved into place)
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 
 
@@ -193,7 +201,7 @@ def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[st
 
     names = list(load_tables())
     aside = [n for n in CONFORMED_ASIDE if n in names] if workers > 1 else []
-    other = _Forked(_conform_tables, resolved, scratch, aside) if aside else None
+    other = Forked(_conform_tables, resolved, scratch, aside) if aside else None
     try:
         done = _conform_tables(resolved, scratch, [n for n in names if n not in aside])
         if other is not None:
@@ -230,65 +238,13 @@ def _conform_tables(resolved, scratch: _Scratch, names: list[str]) -> dict:
     return done
 
 
-_INHERITED = None  # (function, arguments) for the forked child of _Forked
-
-
-class _Forked:
-    """fn(*args) started in a forked child process, which inherits the arguments (nothing is copied)
-    and hands back only the result (`result()` waits for it); where processes cannot be forked, or
-    with `fork=False`, run here and now."""
-
-    def __init__(self, fn, *args, fork: bool = True):
-        global _INHERITED
-        import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        self.pool = None
-        if not fork or "fork" not in multiprocessing.get_all_start_methods():
-            self.future = Future()
-            try:
-                self.future.set_result(fn(*args))
-            except Exception as err:  # noqa: BLE001 - handed over as it would come from the child
-                self.future.set_exception(err)
-            return
-        _INHERITED = (fn, args)
-        try:  # the child is forked as the task is submitted: it has the arguments once this returns
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-            self.future = self.pool.submit(_call_inherited)
-        finally:
-            _INHERITED = None
-
-    def result(self):
-        """What fn returned (or the exception it raised, raised here)."""
-        try:
-            return self.future.result()
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Wait for the child to end and release it."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
-def _in_child(fn, *args):
-    """fn(*args) in a forked child process (see _Forked), waited for."""
-    return _Forked(fn, *args).result()
-
-
-def _call_inherited():
-    fn, args = _INHERITED
-    return fn(*args)
-
-
-def _timed_validation(tables, texts: dict[str, str], rule_ids: set[str]) -> tuple[list, float]:
+def _timed_validation(tables, texts: dict[str, str], rule_ids: set[str], workers: int) -> tuple[list, float]:
     """validate() on the conformed tables, and how long it took."""
     from pipeline.schemas import load_tables
     from pipeline.validate import validate
 
     start = time.perf_counter()
-    issues = validate(_Frames(tables, load_tables()), texts, rule_ids)
+    issues = validate(_Frames(tables, load_tables()), texts, rule_ids, workers)
     return issues, round(time.perf_counter() - start, 3)
 
 

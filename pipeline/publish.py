@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,26 +28,73 @@ DUCKDB_MEMORY_LIMIT = "512MB"
 CSV_BATCH_ROWS = 65536  # loaded blocks are written to the file and evicted, not all kept in memory
 
 
+class Staging:
+    """The temporary folder beside the target that a build is published from, begun early: a thread
+    writes the source texts and the reference data there while the tables are still being made
+    (thousands of small files cost seconds of waiting on the file system, hardly any CPU). Start it
+    after forking any child, and `wait` for it before forking another."""
+
+    def __init__(self, out_dir: Path, texts: dict[str, str], thread: bool = True):
+        out_dir = Path(out_dir).resolve()
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir()
+        self.files: dict[str, tuple[int, str]] = {}
+        self.error: BaseException | None = None
+        self.sources = sorted(texts)
+        self.thread = threading.Thread(target=self._write, args=(texts,), name="staging", daemon=True) if thread else None
+        if self.thread is not None:
+            self.thread.start()
+        else:
+            self._write(texts)
+
+    def _write(self, texts: dict[str, str]) -> None:
+        try:
+            for sid in self.sources:
+                self.files[f"texts/{sid}.txt"] = _write(self.folder / "texts" / f"{sid}.txt", texts[sid].encode("utf-8"))
+            for source in load_package()["sources"]:  # the reference data the build used travels with it
+                self.files[source["path"]] = _write(self.folder / source["path"],
+                                                    (REFERENCE_DIR.parent / source["path"]).read_bytes())
+        except BaseException as err:  # noqa: BLE001 - raised again by wait(), in the caller's thread
+            self.error = err
+
+    def wait(self) -> dict[str, tuple[int, str]]:
+        """The files written (path -> size, sha256), once they all are."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return dict(self.files)
+
+    def discard(self) -> None:
+        """Delete the folder (the build failed, or it has been moved into place)."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+
+
 def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
-            workers: int | None = None, before_checks: Callable[[], None] | None = None) -> Path:
+            workers: int | None = None, before_checks: Callable[[], None] | None = None,
+            staging: Staging | None = None) -> Path:
     """Write every output (from the conformed Arrow tables) into out_dir, replacing what was there
     only if all checks pass.
 
     `seconds`, when given, receives the time of the frictionless gate as its own stage (its wall time,
     during which DuckDB is written); the gate runs in `workers` processes (default: every core).
     `before_checks`, when given, is called once the files are written and before they are checked: it
-    raises to abandon the build (the validation running meanwhile has failed).
+    raises to abandon the build (the validation running meanwhile has failed). `staging`, when given,
+    is the folder the texts are already being written to (else they are written now).
     """
     from pipeline.validate import FrictionlessGate
 
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tables = load_tables()
+    staging = staging or Staging(out_dir, texts, thread=False)
+    tmp = staging.folder
     try:
-        tmp.mkdir()
         files: dict[str, tuple[int, str]] = {}
         counts: dict[str, int] = {}
         for name in tables:  # a table at a time: `arrow` may read each from disk when asked
@@ -55,11 +103,8 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
             files[f"csv/{name}.csv"] = _write_csv(tmp / "csv" / f"{name}.csv", table)
             files[f"parquet/{name}.parquet"] = _write_parquet(tmp / "parquet" / f"{name}.parquet", table)
             del table
-        for sid, text in sorted(texts.items()):
-            files[f"texts/{sid}.txt"] = _write(tmp / "texts" / f"{sid}.txt", text.encode("utf-8"))
-        for source in load_package()["sources"]:  # the reference data the build used travels with it
-            files[source["path"]] = _write(tmp / source["path"], (REFERENCE_DIR.parent / source["path"]).read_bytes())
-        raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in sorted(texts)]
+        files.update(staging.wait())
+        raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in staging.sources]
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
         _write(tmp / "report.json", json_bytes(report))
@@ -79,8 +124,7 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
         _write_checksums(tmp, files)
         _swap(tmp, out_dir)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        staging.discard()
     return out_dir
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.paths import DUCKDB_NAME
+from pipeline.processes import Forked
 from pipeline.schemas import Table, load_tables, repeated_key_rows, to_pandera
 
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
@@ -24,8 +25,19 @@ SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
 
 
-def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None = None) -> list[Issue]:
-    """Every problem in a set of tables: pandera per table, then keys, spans and rule ids across them."""
+def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None = None, workers: int = 1) -> list[Issue]:
+    """Every problem in a set of tables: pandera per table, then keys, spans and rule ids across them.
+    With two workers or more, the spans (the costliest check) are checked in a forked child meanwhile."""
+    spans = Forked(_span_issues, frames, texts) if workers > 1 else None
+    try:
+        return _table_then_cross_issues(frames, texts, rule_ids, spans)
+    finally:
+        if spans is not None:
+            spans.close()
+
+
+def _table_then_cross_issues(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None,
+                             spans: Forked | None) -> list[Issue]:
     tables = load_tables()
     issues: list[Issue] = []
     for name, table in tables.items():
@@ -42,7 +54,7 @@ def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None =
     if issues:
         return issues
     issues.extend(_foreign_key_issues(frames, tables))
-    issues.extend(_span_issues(frames, texts))
+    issues.extend(spans.result() if spans is not None else _span_issues(frames, texts))
     if rule_ids is not None:
         for table, column in (("evidence", "rule_id"), ("statement_themes", "rule_id")):
             values = _columns(frames, table, [column])[column]

@@ -1,0 +1,49 @@
+"""Work in forked child processes, which inherit what they need instead of having it copied."""
+
+from __future__ import annotations
+
+_INHERITED = None  # (function, arguments) for the forked child of Forked
+
+
+class Forked:
+    """fn(*args) started in a forked child process, which inherits the arguments (nothing is copied)
+    and hands back only the result (`result()` waits for it); where processes cannot be forked, or
+    with `fork=False`, run here and now."""
+
+    def __init__(self, fn, *args, fork: bool = True):
+        global _INHERITED
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        self.pool = None
+        if not fork or "fork" not in multiprocessing.get_all_start_methods():
+            self.future = Future()
+            try:
+                self.future.set_result(fn(*args))
+            except Exception as err:  # noqa: BLE001 - handed over as it would come from the child
+                self.future.set_exception(err)
+            return
+        _INHERITED = (fn, args)
+        try:  # the child is forked as the task is submitted: it has the arguments once this returns
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.future = self.pool.submit(_call_inherited)
+        finally:
+            _INHERITED = None
+
+    def result(self):
+        """What fn returned (or the exception it raised, raised here)."""
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for the child to end and release it."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _call_inherited():
+    fn, args = _INHERITED
+    return fn(*args)
