@@ -233,7 +233,7 @@ def test_a_failure_in_the_resolve_process_reaches_the_cli_whole(tmp_path, monkey
         run_build(ROOT / "raw", tmp_path / "out", use_cache=False, workers=workers)
     assert raised.value.stage == "conform"
     assert [(i.where, i.rule) for i in raised.value.issues] == [("table evidence row 0", "primary_key_duplicate")]
-    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.work-*"))
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.work-*")) and not list(tmp_path.glob(".out.tmp-*"))
 
 
 def test_scratch_folders_of_killed_builds_are_removed(tmp_path):
