@@ -299,3 +299,45 @@ def test_founders_attach_to_the_next_document():
 def test_themes(text, themes):
     sts = read("The heads of state said:\n\n" + text).statements
     assert set(sts[0].themes) == themes
+
+
+def _sentences_in_every_case():
+    """Every sentence of the seed and the development texts, as written, upper-cased and title-cased."""
+    from pathlib import Path
+
+    from pipeline.ingest import split_sentences
+
+    root = Path(__file__).resolve().parent.parent
+    for path in [root / "raw" / "000_04de7d46aee2b092.txt", *sorted((root.parent / "shared" / "corpus" / "dev").glob("*.txt"))]:
+        if not path.is_file():
+            continue
+        source = source_from_text(path.read_text(encoding="utf-8"))
+        for a, b in source.paragraphs:
+            for s, e in split_sentences(source.text, a, b):
+                sent = source.text[s:e]
+                yield from (sent, sent.upper(), sent.title())
+
+
+def test_lower_cased_twins_find_what_the_patterns_find():
+    """The searches made in the lower-cased sentence (faster than IGNORECASE) find the same spans, and the
+    council named first is the one the full search of every name finds."""
+    from pipeline.extract import FOLDED_SEARCHES, _folded, _grammar, _Reader
+
+    g = _grammar(REF)
+    reader = _Reader(source_from_text("x"), REF)
+    sentences = list(_sentences_in_every_case())
+    assert len(sentences) > 100
+    for sent in sentences:
+        folded = _folded(sent)
+        if folded is None:
+            continue
+        for name in FOLDED_SEARCHES:
+            want, got = g[name].search(sent), g[f"{name}_folded"].search(folded)
+            assert (want and want.span()) == (got and got.span()), (name, sent)
+        best = None
+        for pattern, body, council in g["bodies"]:
+            mt = pattern.search(sent)
+            if mt and (best is None or (mt.start(), mt.start() - mt.end()) < best[0]):
+                best = ((mt.start(), mt.start() - mt.end()), body, mt.span(), council)
+        reader.sentence, reader.folded = sent, folded
+        assert reader._body(0, sent) == (None if best is None else (best[1], best[2], best[3])), sent
