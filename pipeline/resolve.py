@@ -413,11 +413,14 @@ class _Resolver:
         self.doc_of_mention[d.key] = did
         for sig in d.signatories:
             key = (did, sig.country_code)
-            srec = self.signatories.setdefault(key, Fielded())
+            srec = self.signatories.get(key)
+            if srec is None:
+                srec = self.signatories[key] = Fielded()
             ev = Ev(sid, sig.start, sig.end, sig.basis, sig.rule)
-            srec.put("country_code", sig.country_code, [ev, Ev(sid, sig.start, sig.end, "reference", "state_name_to_iso3")])
-            srec.put("role", sig.role, ev)
-            srec.put("name_as_written", sig.name, ev)
+            rank = BASIS_RANK[sig.basis]  # better than the reference basis of the name's code
+            srec.add("country_code", sig.country_code, [ev, Ev(sid, sig.start, sig.end, "reference", "state_name_to_iso3")], rank)
+            srec.add("role", sig.role, [ev], rank)
+            srec.add("name_as_written", sig.name, [ev], rank)
 
     def _chronology_for_document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, str]:
         if d.date is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,8 +103,9 @@ def combine_rows(parts: list[dict]) -> dict:
 
         def flush():
             if pending:
-                tables.append(pa.Table.from_pydict({f.name: [v for p in pending for v in p[f.name]] for f in schema},
-                                                   schema=schema))
+                tables.append(pa.Table.from_arrays(
+                    [pa.array(list(itertools.chain.from_iterable(p[f.name] for p in pending)), f.type) for f in schema],
+                    schema=schema))
                 pending.clear()
 
         for part in parts:
