@@ -26,6 +26,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”’')\]]*\s+(?=[A-Z0-9«“\"„‘'(])")
 ABBREVIATION = re.compile(r"(?:\b(?:St|Mr|Mrs|Ms|Dr|No|Nos|Art|para|e\.g|i\.e|etc|vs|cf|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Za-z])\.$")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+NON_SPACE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def ingest(raw_dir: Path) -> Corpus:
         raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "raw folder does not exist")])
     entries, warnings = _read_manifest(raw_dir, issues)
     sources = []
+    root = raw_dir.resolve()
     for entry in entries:
-        source = _read_source(raw_dir, entry, issues)
+        source = _read_source(raw_dir, entry, issues, root)
         if source is not None:
             sources.append(source)
     if issues:
@@ -158,14 +160,15 @@ def _read_manifest(raw_dir: Path, issues: list[Issue]) -> tuple[list[dict], list
     return entries, []
 
 
-def _read_source(raw_dir: Path, entry: dict, issues: list[Issue]) -> SourceText | None:
+def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) -> SourceText | None:
+    """One source named by the manifest; `root` is raw_dir resolved (once for all the sources)."""
     where = f"{raw_dir / MANIFEST_NAME}:{entry['line']}" if "line" in entry else str(raw_dir / (entry["path"] or ""))
     rel = entry["path"]
     if not rel:
         issues.append(Issue(where, "manifest_path", "path is empty"))
         return None
     path = (raw_dir / rel).resolve()
-    if not path.is_relative_to(raw_dir.resolve()):
+    if not path.is_relative_to(root):
         issues.append(Issue(where, "path_outside_raw", "path points outside the raw folder", value=rel))
         return None
     if not path.is_file():
@@ -209,10 +212,14 @@ def _decode(data: bytes, where: str, issues: list[Issue]) -> str | None:
 
 
 def _paragraphs(text: str):
+    """Paragraph spans (between blank lines), trimmed of whitespace; blank ones left out."""
     cursor = 0
-    for m in PARAGRAPH_BREAK.finditer(text):
-        if text[cursor:m.start()].strip():
-            yield _trim(text, cursor, m.start())
-        cursor = m.end()
-    if text[cursor:].strip():
-        yield _trim(text, cursor, len(text))
+    for m in (*PARAGRAPH_BREAK.finditer(text), None):
+        end = m.start() if m is not None else len(text)
+        first = NON_SPACE.search(text, cursor, end)  # \S is exactly "not str.isspace()"
+        if first is not None:
+            while text[end - 1].isspace():
+                end -= 1
+            yield first.start(), end
+        if m is not None:
+            cursor = m.end()

@@ -124,3 +124,18 @@ def test_any_text_round_trips_csv_parquet_duckdb(tmp_path_factory, text):
     out = tmp_path_factory.mktemp("rt") / "out"
     publish(tables, sources, out, {"warnings": []})
     assert_round_trip(out)
+
+
+@given(st.lists(st.sampled_from(["a", "b.", " ", "\t", "\n", "\n\n", " \n \n", "\u00a0", "\u2003", "\r"]),
+                max_size=30).map("".join))
+def test_paragraphs_are_the_trimmed_non_blank_runs_between_blank_lines(text):
+    from pipeline.ingest import PARAGRAPH_BREAK, _paragraphs
+
+    cuts = [0] + [x for m in PARAGRAPH_BREAK.finditer(text) for x in m.span()] + [len(text)]
+    expected = []
+    for a, b in zip(cuts[::2], cuts[1::2]):
+        chunk = text[a:b]
+        if chunk.strip():
+            start = a + len(chunk) - len(chunk.lstrip())
+            expected.append((start, a + len(chunk.rstrip())))
+    assert list(_paragraphs(text)) == expected
