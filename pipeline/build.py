@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
-from pipeline.memory import release_memory
+from pipeline.memory import no_cycle_collection, release_memory
 from pipeline.processes import Forked
 
 
@@ -178,14 +178,15 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
 
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
-    with clock("extract") as say:
-        results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
-        say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
-            f"document mention(s); {reused} of {len(results)} source(s) from the cache")
-    extracted = len(results) - reused
-    start = time.perf_counter()
-    resolved = resolve(results, local, sources, ref, workers)
-    seconds["resolve"] = round(time.perf_counter() - start, 3)
+    with no_cycle_collection():  # here and in the workers forked here
+        with clock("extract") as say:
+            results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
+            say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
+                f"document mention(s); {reused} of {len(results)} source(s) from the cache")
+        extracted = len(results) - reused
+        start = time.perf_counter()
+        resolved = resolve(results, local, sources, ref, workers)
+        seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
 
 

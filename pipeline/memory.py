@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 
 
 def release_memory() -> None:
@@ -12,3 +14,18 @@ def release_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)  # the C library already loaded in this process
     except (OSError, AttributeError):
         pass  # not glibc: nothing to hand back this way
+
+
+@contextlib.contextmanager
+def no_cycle_collection():
+    """Pause Python's cyclic garbage collector while a step makes millions of long-lived objects that
+    form no cycles (mentions, records): it would scan them again and again as they pile up (measured:
+    unpickling the workers' mentions 6x slower, a 100 MB build 15 s longer). Processes forked
+    meanwhile inherit the pause; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
