@@ -167,17 +167,19 @@ def _year(name: str = "y") -> str:
 
 
 DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
-    re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"),
-    re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"),
-    re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"),
-    re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"),
-    re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"),
-    re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"),
-    re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"),
-    re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"),
-    re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"),
+    # (pattern, needs a month name, needs a year): a sentence without one skips the patterns that need it
+    (re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"), True, False),
+    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"), True, False),
+    (re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"), True, False),
+    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"), True, False),
+    (re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"), False, True),
+    (re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"), True, True),
+    (re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"), True, False),
+    (re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"), False, True),
+    (re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"), False, True),
 ]
-DATE_GATE = re.compile(rf"{_MONTH}|(?:19|20)\d{{2}}")  # every date pattern needs a month name or a year
+MONTH_GATE = re.compile(_MONTH)  # where no month name is, no pattern that needs one is tried
+YEAR_GATE = re.compile(r"(?:19|20)\d{2}")
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
 
 
@@ -577,13 +579,16 @@ class _Reader:
 
     # -- dates
     def _dates(self, s: int, sent: str) -> list[DateMention]:
-        if not DATE_GATE.search(sent):
+        month, year = MONTH_GATE.search(sent) is not None, YEAR_GATE.search(sent) is not None
+        if not (month or year):
             return []
         taken: list[tuple[int, int]] = []
         found = []
-        for pattern in DATE_PATTERNS:
+        for pattern, needs_month, needs_year in DATE_PATTERNS:
+            if (needs_month and not month) or (needs_year and not year):
+                continue
             for mt in pattern.finditer(sent):
-                if any(mt.start() < b and a < mt.end() for a, b in taken):
+                if taken and any(mt.start() < b and a < mt.end() for a, b in taken):
                     continue
                 dm = self._date_from_match(s, mt)
                 taken.append((mt.start(), mt.end()))
