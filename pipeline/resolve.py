@@ -53,7 +53,12 @@ class Fielded:
         if value is None:
             return
         if ev.__class__ is Ev:
-            self.add(name, value, [ev], BASIS_RANK[ev.basis], overwrite)
+            old = self.values.get(name)
+            if old is None or overwrite:  # as add() does, inline: the commonest call of a build
+                self.values[name], self.evidence[name], self.best[name] = value, [ev], BASIS_RANK[ev.basis]
+            elif old == value:
+                self.evidence[name].append(ev)
+                self.best[name] = min(self.best[name], BASIS_RANK[ev.basis])
         else:
             self.add(name, value, ev, min(BASIS_RANK[e.basis] for e in ev), overwrite)
 
@@ -319,19 +324,26 @@ class _Resolver:
         return f"{rec.get('body') or 'unknown'}-{rec.get('year') or 'undated'}-{_slug(place)}"
 
     def _merge_meeting(self, mid: str, rec: Fielded) -> None:
-        target = self.meetings.setdefault(mid, Fielded())
-        for name, value in rec.values.items():
-            old = target.get(name)
-            if old is not None and old != value:
-                new_best, old_best = rec.best[name], target.best[name]  # never a scan of a growing list
-                if new_best < old_best:
-                    target.add(name, value, rec.evidence[name], new_best, overwrite=True)
-                elif new_best == old_best == 0:
-                    e = rec.evidence[name][0]
-                    self.warnings.append(Issue(e.source_id, "mention_conflict",
-                                               f"meeting {mid}: {name} stated as {old!r} and as {value!r}; the first is kept"))
-                continue
-            target.add(name, value, rec.evidence[name], rec.best[name])
+        """Merge a record (made for one mention, and not used after) into the meeting `mid`."""
+        target = self.meetings.get(mid)
+        if target is None:
+            self.meetings[mid] = rec  # the first mention of the meeting: its record is the meeting's
+            return
+        values, evidence, best = target.values, target.evidence, target.best
+        for name, value in rec.values.items():  # Fielded.add, inline: once per field of every mention
+            old, rank = values.get(name), rec.best[name]
+            if old is None:
+                values[name], evidence[name], best[name] = value, list(rec.evidence[name]), rank
+            elif old == value:
+                evidence[name].extend(rec.evidence[name])
+                if rank < best[name]:
+                    best[name] = rank
+            elif rank < best[name]:  # never a scan of a growing list
+                target.add(name, value, rec.evidence[name], rank, overwrite=True)
+            elif rank == best[name] == 0:
+                e = rec.evidence[name][0]
+                self.warnings.append(Issue(e.source_id, "mention_conflict",
+                                           f"meeting {mid}: {name} stated as {old!r} and as {value!r}; the first is kept"))
 
     def _merge_placeless_meetings(self) -> None:
         """A meeting known without a place joins the one meeting of the same council and year that has one."""
