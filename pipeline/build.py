@@ -48,6 +48,8 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     from pipeline.reference import load_reference
 
     pa.set_memory_pool(pa.system_memory_pool())  # one allocator for Arrow and Python: what one frees, the other reuses
+    pa.array([""])  # pyarrow imports pandas on its first conversion of Python objects (0.3 s): once, here, before
+    # any process is forked, rather than in each (the extraction child, its workers, conform, validation)
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
     ref = load_reference()
@@ -147,8 +149,7 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
             hit.tables = {}
             results[i] = hit
     write_run()
-    size = max(1, min(64, len(todo) // (workers * 4) or 1))
-    chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+    chunks = _chunks(todo, workers)
     jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir, parts_dir, f"x{chunk[0]:07d}")
             for chunk in chunks]
     if workers > 1 and len(chunks) > 1:
@@ -168,6 +169,19 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
     if cache_dir:
         cache.prune(cache_dir, set(keys))
     return results, local, len(sources) - len(todo)
+
+
+def _chunks(todo: list[int], workers: int, largest: int = 64, smallest: int = 8) -> list[list[int]]:
+    """Contiguous runs of sources for the workers, smaller and smaller towards the end (each a quarter
+    of a worker's share of what is left, within [smallest, largest]): runs of 64 keep the overhead per
+    run low, and the small last ones leave no core idle long while the other finishes."""
+    chunks, k = [], 0
+    while k < len(todo):
+        left = len(todo) - k
+        size = max(min(smallest, -(-left // workers)), min(largest, left // (workers * 4)))
+        chunks.append(todo[k:k + size])
+        k += size
+    return chunks
 
 
 def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path,

@@ -241,3 +241,14 @@ def test_row_parts_on_disk_read_back_as_in_memory(tmp_path):
     for name in ("statements", "statement_themes", "evidence", "coverage", "links"):
         assert disk.collect(name).equals(memory.collect(name)), name
     assert RowParts(tmp_path / "none").collect("evidence").num_rows == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40, 2055])
+def test_extraction_runs_cover_every_source_once_and_shrink_towards_the_end(n):
+    from pipeline.build import _chunks
+
+    runs = _chunks(list(range(n)), 2)
+    assert [i for run in runs for i in run] == list(range(n))
+    assert all(1 <= len(run) <= 64 for run in runs)
+    assert [len(run) for run in runs] == sorted((len(run) for run in runs), reverse=True)
+    assert n < 2 or len(runs) >= 2  # both workers get work
