@@ -195,8 +195,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
     with no_cycle_collection():  # here and in the workers forked here
         with clock("extract") as say:
             results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
-            meetings = sum(len(r.meetings) + len(r.meeting_records or ()) for r in results)
-            say(f"{meetings} meeting and {sum(len(r.documents) for r in results)} "
+            say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
                 f"document mention(s); {reused} of {len(results)} source(s) from the cache")
         extracted = len(results) - reused
         start = time.perf_counter()
@@ -266,24 +265,20 @@ def _timed_validation(tables, texts: dict[str, str], rule_ids: set[str], workers
 
 def _extract_chunk(sources, keys, cache_dir: Path | None, parts_dir: Path, stem: str, ref=None):
     """Extraction and own rows of a run of sources, in a worker process (the reference data is loaded
-    and cached there): their mentions and meeting records, returned, and their rows, written as one
-    part in parts_dir."""
+    and cached there): their mentions, returned, and their rows, written as one part in parts_dir."""
     from pipeline import cache
     from pipeline.extract import extract
     from pipeline.reference import load_reference
-    from pipeline.resolve import meeting_records
     from pipeline.source_rows import combine_rows, source_rows, write_part
 
     ref = ref or load_reference()
-    records = meeting_records(ref)
     light, parts = [], []
     for source, key in zip(sources, keys):
         rows = source_rows(extract(source, ref), ref)
         if cache_dir:
-            cache.store(cache_dir, key, rows)  # the mentions: records are made again from them
+            cache.store(cache_dir, key, rows)
         parts.append(rows.tables)
         rows.tables = {}
-        rows.meeting_records, rows.meetings = records.of(source, rows.meetings), []  # made here, on every core
         light.append(rows)
     write_part(parts_dir, stem, combine_rows(parts))
     return light

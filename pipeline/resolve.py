@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from pipeline.errors import Issue
-from pipeline.extract import DocumentMention, MeetingMention, Val, _sent_as_fields
+from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
 from pipeline.reference import ChronologyEntry, Reference, fold_name
 from pipeline.source_rows import (EVIDENCE_PER_VALUE, MEETING_FROM_DOCUMENT, RowParts, SourceRows, bare_schema,
@@ -29,7 +29,6 @@ BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_governme
                "foreign_ministers": "Council of Foreign Ministers", "other": "SCO (other body)"}
 
 
-@_sent_as_fields  # made in the workers by the hundred thousand (MeetingRecords)
 @dataclass(slots=True)
 class Ev:
     """Evidence for one value: where it rests and how it was concluded."""
@@ -138,153 +137,6 @@ def _norm_title(title: str) -> str:
     return " ".join(_slug(title).split("_"))
 
 
-class MeetingRecords:
-    """Each meeting mention of a source as a record of its own: what the text states, filled from the
-    chronology where exactly one of its meetings fits. A pure function of the mention, its source and
-    the reference data, so it is made in the extraction workers; resolve merges the records."""
-
-    def __init__(self, ref: Reference):
-        self.ref = ref
-        self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
-
-    def of(self, source: SourceText, meetings: list[MeetingMention]) -> list[tuple]:
-        """Per mention, in order: (mention key, meeting id or None, its record or None, warnings)."""
-        return [(m.key, *self._record(source, m)) for m in meetings]
-
-    def _record(self, source: SourceText, m: MeetingMention) -> tuple[str | None, Fielded | None, list[Issue]]:
-        sid = source.source_id
-        warnings: list[Issue] = []
-        rec = Fielded()
-        for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
-            v = getattr(m, name)
-            if v is not None:
-                rec.put(name, v.value, _ev(sid, v))
-        if m.year is not None:
-            rec.put("year", m.year.value, _ev(sid, m.year))
-        date = m.date
-        if not any(rec.get(k) for k in ("ordinal", "city", "country_code", "year", "is_virtual")) and not (date and date.month):
-            return None, None, warnings  # a council named with nothing that identifies the meeting
-        entry = self._chronology_match(source, m, rec, warnings)
-        sentence = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
-        if entry is not None:
-            for name in ("body", "ordinal", "year", "country_code"):
-                rec.put(name, getattr(entry, name), sentence)
-            if not entry.is_virtual:
-                rec.put("city", entry.city, sentence)
-            rec.put("is_virtual", entry.is_virtual, sentence)
-        if rec.get("year") is None and date and date.month and source.published_date:
-            rec.put("year", int(source.published_date[:4]),
-                    Ev(sid, date.start, date.end, "inferred", "year_from_source_date"))
-        self._meeting_dates(sid, m, rec, entry)
-        if m.implied and rec.get("year") is None:
-            return None, None, warnings
-        if rec.get("is_virtual") is None and rec.get("city") is not None:
-            city = rec.evidence["city"][0]
-            rec.put("is_virtual", False, Ev(city.source_id, city.start, city.end, "inferred", "in_person_when_city"))
-        return _meeting_id(rec), rec, warnings
-
-    def _meeting_dates(self, sid: str, m: MeetingMention, rec: Fielded, entry: ChronologyEntry | None) -> None:
-        d = m.date
-        year = rec.get("year")
-        if d is not None and d.day and year:
-            basis = "stated" if d.year else "inferred"
-            rule = "date_in_meeting_sentence" if d.year else "date_year_from_chronology"
-            try:
-                start = dt.date(year, d.month, d.day)
-                end = dt.date(d.end_year or year, d.end_month or d.month, d.end_day or d.day)
-            except ValueError:
-                return
-            ev = Ev(sid, d.start, d.end, basis, rule)
-            rec.put("start_date", start.isoformat(), ev)
-            rec.put("end_date", end.isoformat(), ev)
-            rec.put("date_precision", "day", ev)
-        elif entry is not None:
-            ev = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
-            rec.put("start_date", entry.start_date.isoformat(), ev)
-            rec.put("end_date", entry.end_date.isoformat(), ev)
-            rec.put("date_precision", "day", ev)
-        elif d is not None and d.month and year:
-            ev = Ev(sid, d.start, d.end, "stated" if d.year else "inferred",
-                    "date_in_meeting_sentence" if d.year else "year_from_source_date")
-            last = calendar.monthrange(year, d.month)[1]
-            rec.put("start_date", dt.date(year, d.month, 1).isoformat(), ev)
-            rec.put("end_date", dt.date(year, d.month, last).isoformat(), ev)
-            rec.put("date_precision", "month", ev)
-        elif year:
-            rec.put("date_precision", "year", rec.evidence["year"])
-
-    def _chronology_match(self, source: SourceText, m: MeetingMention, rec: Fielded,
-                          warnings: list[Issue]) -> ChronologyEntry | None:
-        d = m.date
-        signature = (tuple(rec.get(k) for k in ("body", "year", "ordinal", "city", "country_code", "is_virtual")),
-                     (d.month, d.day) if d is not None else None)
-        if signature not in self.chronology_cache:  # repeated mentions of one meeting are matched once
-            self.chronology_cache[signature] = [c for c in self.ref.chronology if self._agrees(c, m, rec)]
-        cands = self.chronology_cache[signature]
-        if len(cands) == 1:
-            return cands[0]
-        if cands:
-            return None  # ambiguous: several chronology meetings fit; leave the gaps empty
-        for key in ("year", "ordinal"):
-            strong = [c for c in self.ref.chronology if rec.get("body") and c.body == rec.get("body")
-                      and rec.get(key) is not None and getattr(c, key) == rec.get(key)]
-            if len(strong) == 1:
-                break
-        if len(strong) == 1:
-            c = strong[0]
-            diffs = []
-            for name, theirs in (("city", c.city), ("ordinal", c.ordinal), ("year", c.year), ("body", c.body)):
-                ours = rec.get(name)
-                if ours is not None and theirs is not None and ours != theirs:
-                    diffs.append(f"{name} {ours!r} (chronology: {theirs!r})")
-            if m.date and m.date.month and not (m.date.month in (c.start_date.month, c.end_date.month)):
-                diffs.append(f"month {m.date.month} (chronology: {c.start_date.isoformat()})")
-            if diffs:
-                warnings.append(Issue(
-                    source.where(m.sentence[0]), "chronology_conflict",
-                    "the text disagrees with the reference chronology; the text's values are kept: " + "; ".join(diffs)))
-        return None
-
-    def _agrees(self, c: ChronologyEntry, m: MeetingMention, rec: Fielded) -> bool:
-        if rec.get("body") is not None and c.body != rec.get("body"):
-            return False
-        if rec.get("year") is not None and c.year != rec.get("year"):
-            return False
-        if rec.get("ordinal") is not None and c.ordinal != rec.get("ordinal"):
-            return False
-        if rec.get("city") is not None and fold_name(c.city or "") != fold_name(rec.get("city")):
-            # a virtual meeting has no city in the chronology; a city of its host country still fits it
-            if not (c.city is None and c.is_virtual and c.country_code == rec.get("country_code")):
-                return False
-        if rec.get("city") is None and rec.get("country_code") is not None and c.country_code != rec.get("country_code"):
-            return False
-        if rec.get("is_virtual") is not None and c.is_virtual != rec.get("is_virtual"):
-            return False
-        d = m.date
-        if d is not None and d.month:
-            if d.day:
-                days = {(c.start_date + dt.timedelta(n)).timetuple()[1:3]
-                        for n in range((c.end_date - c.start_date).days + 1)}
-                if (d.month, d.day) not in days:
-                    return False
-            elif d.month not in (c.start_date.month, c.end_date.month):
-                return False
-        return True
-
-
-
-@functools.lru_cache(maxsize=4)
-def meeting_records(ref: Reference) -> MeetingRecords:
-    """The MeetingRecords of this reference data in this process: its chronology matches are kept from
-    one run of sources to the next."""
-    return MeetingRecords(ref)
-
-
-def _meeting_id(rec: Fielded) -> str:
-    place = rec.get("city") or ("virtual" if rec.get("is_virtual") else (rec.get("country_code") or "unknown"))
-    return f"{rec.get('body') or 'unknown'}-{rec.get('year') or 'undated'}-{_slug(place)}"
-
-
 class _Resolver:
     def __init__(self, items: list[_Item], local: RowParts, ref: Reference, workers: int = 1):
         self.ex = items
@@ -300,20 +152,16 @@ class _Resolver:
         self.doc_of_mention: dict[tuple, str] = {}
         self.signatories: dict[tuple[str, str], Fielded] = {}
         self.renamed: dict[str, str] = {}
+        self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
         self.document_chronology_cache: dict[tuple, tuple[ChronologyEntry | None, str]] = {}
 
     def run(self) -> Resolved:
         """Records of every table from all the mentions."""
-        records = MeetingRecords(self.ref)  # for sources whose records no worker made (their rows were cached)
         for x in self.ex:
             self.warnings.extend(x.rows.warnings)
-            made = x.rows.meeting_records
-            for key, mid, rec, warnings in made if made is not None else records.of(x.source, x.rows.meetings):
-                self.warnings.extend(warnings)
-                if mid is not None:
-                    self._merge_meeting(mid, rec)
-                self.meeting_of_mention[key] = mid
-            x.rows.meetings, x.rows.meeting_records = [], None  # merged: let go (most of a large build's memory)
+            for m in x.rows.meetings:
+                self._meeting(x, m)
+            x.rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
         self._merge_placeless_meetings()
         for x in self.ex:
             for d in x.rows.documents:
@@ -349,6 +197,132 @@ class _Resolver:
                     published_date=s.published_date, n_chars=len(s.text))
 
     # -- meetings
+    def _meeting(self, x: _Item, m: MeetingMention) -> None:
+        sid = x.source.source_id
+        rec = Fielded()
+        for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
+            v = getattr(m, name)
+            if v is not None:
+                rec.put(name, v.value, _ev(sid, v))
+        if m.year is not None:
+            rec.put("year", m.year.value, _ev(sid, m.year))
+        date = m.date
+        if not any(rec.get(k) for k in ("ordinal", "city", "country_code", "year", "is_virtual")) and not (date and date.month):
+            self.meeting_of_mention[m.key] = None  # a council named with nothing that identifies the meeting
+            return
+        entry = self._chronology_match(x, m, rec)
+        sentence = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
+        if entry is not None:
+            for name in ("body", "ordinal", "year", "country_code"):
+                rec.put(name, getattr(entry, name), sentence)
+            if not entry.is_virtual:
+                rec.put("city", entry.city, sentence)
+            rec.put("is_virtual", entry.is_virtual, sentence)
+        if rec.get("year") is None and date and date.month and x.source.published_date:
+            rec.put("year", int(x.source.published_date[:4]),
+                    Ev(sid, date.start, date.end, "inferred", "year_from_source_date"))
+        self._meeting_dates(sid, m, rec, entry)
+        if m.implied and rec.get("year") is None:
+            self.meeting_of_mention[m.key] = None
+            return
+        if rec.get("is_virtual") is None and rec.get("city") is not None:
+            city = rec.evidence["city"][0]
+            rec.put("is_virtual", False, Ev(city.source_id, city.start, city.end, "inferred", "in_person_when_city"))
+        mid = self._meeting_id(rec)
+        self._merge_meeting(mid, rec)
+        self.meeting_of_mention[m.key] = mid
+
+    def _meeting_dates(self, sid: str, m: MeetingMention, rec: Fielded, entry: ChronologyEntry | None) -> None:
+        d = m.date
+        year = rec.get("year")
+        if d is not None and d.day and year:
+            basis = "stated" if d.year else "inferred"
+            rule = "date_in_meeting_sentence" if d.year else "date_year_from_chronology"
+            try:
+                start = dt.date(year, d.month, d.day)
+                end = dt.date(d.end_year or year, d.end_month or d.month, d.end_day or d.day)
+            except ValueError:
+                return
+            ev = Ev(sid, d.start, d.end, basis, rule)
+            rec.put("start_date", start.isoformat(), ev)
+            rec.put("end_date", end.isoformat(), ev)
+            rec.put("date_precision", "day", ev)
+        elif entry is not None:
+            ev = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
+            rec.put("start_date", entry.start_date.isoformat(), ev)
+            rec.put("end_date", entry.end_date.isoformat(), ev)
+            rec.put("date_precision", "day", ev)
+        elif d is not None and d.month and year:
+            ev = Ev(sid, d.start, d.end, "stated" if d.year else "inferred",
+                    "date_in_meeting_sentence" if d.year else "year_from_source_date")
+            last = calendar.monthrange(year, d.month)[1]
+            rec.put("start_date", dt.date(year, d.month, 1).isoformat(), ev)
+            rec.put("end_date", dt.date(year, d.month, last).isoformat(), ev)
+            rec.put("date_precision", "month", ev)
+        elif year:
+            rec.put("date_precision", "year", rec.evidence["year"])
+
+    def _chronology_match(self, x: _Item, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
+        d = m.date
+        signature = (tuple(rec.get(k) for k in ("body", "year", "ordinal", "city", "country_code", "is_virtual")),
+                     (d.month, d.day) if d is not None else None)
+        if signature not in self.chronology_cache:  # repeated mentions of one meeting are matched once
+            self.chronology_cache[signature] = [c for c in self.ref.chronology if self._agrees(c, m, rec)]
+        cands = self.chronology_cache[signature]
+        if len(cands) == 1:
+            return cands[0]
+        if cands:
+            return None  # ambiguous: several chronology meetings fit; leave the gaps empty
+        for key in ("year", "ordinal"):
+            strong = [c for c in self.ref.chronology if rec.get("body") and c.body == rec.get("body")
+                      and rec.get(key) is not None and getattr(c, key) == rec.get(key)]
+            if len(strong) == 1:
+                break
+        if len(strong) == 1:
+            c = strong[0]
+            diffs = []
+            for name, theirs in (("city", c.city), ("ordinal", c.ordinal), ("year", c.year), ("body", c.body)):
+                ours = rec.get(name)
+                if ours is not None and theirs is not None and ours != theirs:
+                    diffs.append(f"{name} {ours!r} (chronology: {theirs!r})")
+            if m.date and m.date.month and not (m.date.month in (c.start_date.month, c.end_date.month)):
+                diffs.append(f"month {m.date.month} (chronology: {c.start_date.isoformat()})")
+            if diffs:
+                self.warnings.append(Issue(
+                    x.source.where(m.sentence[0]), "chronology_conflict",
+                    "the text disagrees with the reference chronology; the text's values are kept: " + "; ".join(diffs)))
+        return None
+
+    def _agrees(self, c: ChronologyEntry, m: MeetingMention, rec: Fielded) -> bool:
+        if rec.get("body") is not None and c.body != rec.get("body"):
+            return False
+        if rec.get("year") is not None and c.year != rec.get("year"):
+            return False
+        if rec.get("ordinal") is not None and c.ordinal != rec.get("ordinal"):
+            return False
+        if rec.get("city") is not None and fold_name(c.city or "") != fold_name(rec.get("city")):
+            # a virtual meeting has no city in the chronology; a city of its host country still fits it
+            if not (c.city is None and c.is_virtual and c.country_code == rec.get("country_code")):
+                return False
+        if rec.get("city") is None and rec.get("country_code") is not None and c.country_code != rec.get("country_code"):
+            return False
+        if rec.get("is_virtual") is not None and c.is_virtual != rec.get("is_virtual"):
+            return False
+        d = m.date
+        if d is not None and d.month:
+            if d.day:
+                days = {(c.start_date + dt.timedelta(n)).timetuple()[1:3]
+                        for n in range((c.end_date - c.start_date).days + 1)}
+                if (d.month, d.day) not in days:
+                    return False
+            elif d.month not in (c.start_date.month, c.end_date.month):
+                return False
+        return True
+
+    def _meeting_id(self, rec: Fielded) -> str:
+        place = rec.get("city") or ("virtual" if rec.get("is_virtual") else (rec.get("country_code") or "unknown"))
+        return f"{rec.get('body') or 'unknown'}-{rec.get('year') or 'undated'}-{_slug(place)}"
+
     def _merge_meeting(self, mid: str, rec: Fielded) -> None:
         """Merge a record (made for one mention, and not used after) into the meeting `mid`."""
         target = self.meetings.get(mid)
@@ -405,7 +379,7 @@ class _Resolver:
         rec.put("start_date", entry.start_date.isoformat(), ev)
         rec.put("end_date", entry.end_date.isoformat(), ev)
         rec.put("date_precision", "day", ev)
-        mid = _meeting_id(rec)
+        mid = self._meeting_id(rec)
         self._merge_meeting(mid, rec)
         return mid
 

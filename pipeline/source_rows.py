@@ -42,7 +42,6 @@ class SourceRows:
     documents: list[DocumentMention]
     warnings: list[Issue]
     tables: dict = field(default_factory=dict)  # table name (and "links") -> {column: [values]}
-    meeting_records: list | None = None  # made from `meetings` in the worker (resolve.MeetingRecords), which then go
 
 
 def source_rows(x: Extraction, ref: Reference) -> SourceRows:
