@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-_INHERITED = None  # (function, arguments) for the forked child of Forked
+import functools
+
+_INHERITED = None  # the callable the forked children of Forked and forked_map call
 
 
 class Forked:
@@ -23,7 +25,7 @@ class Forked:
             except Exception as err:  # noqa: BLE001 - handed over as it would come from the child
                 self.future.set_exception(err)
             return
-        _INHERITED = (fn, args)
+        _INHERITED = functools.partial(fn, *args)
         try:  # the child is forked as the task is submitted: it has the arguments once this returns
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
             self.future = self.pool.submit(_call_inherited)
@@ -44,6 +46,24 @@ class Forked:
             self.pool = None
 
 
-def _call_inherited():
-    fn, args = _INHERITED
-    return fn(*args)
+def forked_map(fn, items, workers: int) -> list:
+    """[fn(item) for item in items], in `workers` forked processes that inherit fn (a bound method, say:
+    only the items and results are copied); here, in turn, with one worker or where processes cannot
+    be forked."""
+    global _INHERITED
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    items = list(items)
+    if workers < 2 or len(items) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(item) for item in items]
+    _INHERITED = fn
+    try:  # the processes are forked as the tasks are submitted, all within this block
+        with ProcessPoolExecutor(min(workers, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call_inherited, items))
+    finally:
+        _INHERITED = None
+
+
+def _call_inherited(*args):
+    return _INHERITED(*args)

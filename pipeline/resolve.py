@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
+from pipeline.processes import forked_map
 from pipeline.reference import ChronologyEntry, Reference, fold_name
 from pipeline.source_rows import (EVIDENCE_PER_VALUE, MEETING_FROM_DOCUMENT, RowParts, SourceRows, bare_schema,
                                   combine_rows, evidence_value, hash_id, sentence_users)
@@ -458,23 +459,7 @@ class _Resolver:
     def _each_part(self) -> None:
         """Link statements and complete coverage in every part: in `workers` forked processes when the
         parts are on disk (each part is on its own, and the records are only read)."""
-        global _PARTS_OF
-        import multiprocessing
-
-        n = len(self.local)
-        if self.workers < 2 or n < 2 or self.local.folder is None or "fork" not in multiprocessing.get_all_start_methods():
-            for p in range(n):
-                self._link_and_cover(p)
-            return
-        from concurrent.futures import ProcessPoolExecutor
-
-        _PARTS_OF = self
-        try:  # the processes are forked as the tasks are submitted: they inherit this resolver
-            with ProcessPoolExecutor(min(self.workers, n), mp_context=multiprocessing.get_context("fork")) as pool:
-                for _ in pool.map(_link_and_cover, range(n)):
-                    pass
-        finally:
-            _PARTS_OF = None
+        forked_map(self._link_and_cover, range(len(self.local)), self.workers if self.local.folder is not None else 1)
 
     def _link_and_cover(self, p: int) -> None:
         """Part p's statements linked to the records and its coverage completed."""
@@ -589,13 +574,6 @@ class _Resolver:
         batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
         self.local.replace(p, "coverage", batch.set_column(batch.schema.get_field_index("is_used"), "is_used",
                                                            pa.array([u is not None for u in used_by], pa.bool_())))
-
-
-_PARTS_OF: _Resolver | None = None  # the resolver whose parts the forked processes of _each_part go through
-
-
-def _link_and_cover(p: int) -> None:
-    _PARTS_OF._link_and_cover(p)
 
 
 def _ordinal_word(n: int) -> str:
