@@ -192,16 +192,26 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
 
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
-    with no_cycle_collection():  # here and in the workers forked here
+    with no_cycle_collection(resume=not _in_child()):  # here and in the workers forked here
         with clock("extract") as say:
             results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
             say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
                 f"document mention(s); {reused} of {len(results)} source(s) from the cache")
         extracted = len(results) - reused
         start = time.perf_counter()
-        resolved = resolve(results, local, sources, ref, workers)
+        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if _in_child() else None)
         seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
+
+
+_LEFT_TO_EXIT: list = []  # what a child process holds until it ends, rather than freeing it object by object
+
+
+def _in_child() -> bool:
+    """Whether this is a process forked by the build (which ends once its result is handed back)."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
 
 
 CONFORMED_ASIDE = ("statement_themes", "evidence")  # with 2+ workers, conformed in a child beside the rest

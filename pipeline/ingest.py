@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import functools
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,8 +42,13 @@ class SourceText:
     license: str | None
     published_date: str | None
     text: str
-    paragraphs: tuple[tuple[int, int], ...]
     origin: str = ""  # where the file is, as the user named it: used in messages
+
+    @functools.cached_property
+    def paragraphs(self) -> tuple[tuple[int, int], ...]:
+        """Paragraph spans (between blank lines, trimmed): found where first asked for, in the
+        process that extracts the source, not while the raw folder is read."""
+        return tuple(_paragraphs(self.text))
 
     def where(self, offset: int) -> str:
         """`file:line` of a character offset, for messages."""
@@ -94,7 +101,7 @@ def source_from_text(text: str, source_id: str = "text", published_date: str | N
     """A SourceText from a string already decoded (tests, tools); offsets index `text` as given."""
     data = text.encode("utf-8")
     return SourceText(source_id, f"{source_id}.txt", hashlib.sha256(data).hexdigest(), None, None, published_date,
-                      text, tuple(_paragraphs(text)))
+                      text)
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -162,19 +169,20 @@ def _read_manifest(raw_dir: Path, issues: list[Issue]) -> tuple[list[dict], list
 
 def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) -> SourceText | None:
     """One source named by the manifest; `root` is raw_dir resolved (once for all the sources)."""
-    where = f"{raw_dir / MANIFEST_NAME}:{entry['line']}" if "line" in entry else str(raw_dir / (entry["path"] or ""))
     rel = entry["path"]
     if not rel:
-        issues.append(Issue(where, "manifest_path", "path is empty"))
+        issues.append(Issue(_where(raw_dir, entry), "manifest_path", "path is empty"))
         return None
-    path = (raw_dir / rel).resolve()
-    if not path.is_relative_to(root):
-        issues.append(Issue(where, "path_outside_raw", "path points outside the raw folder", value=rel))
+    path = _inside(root, rel)
+    if path is None:
+        issues.append(Issue(_where(raw_dir, entry), "path_outside_raw", "path points outside the raw folder", value=rel))
         return None
-    if not path.is_file():
-        issues.append(Issue(where, "source_missing", "file named by the manifest does not exist", value=rel))
+    if not os.path.isfile(path):
+        issues.append(Issue(_where(raw_dir, entry), "source_missing", "file named by the manifest does not exist",
+                            value=rel))
         return None
-    data = path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read()
     digest = hashlib.sha256(data).hexdigest()
     shown = str(raw_dir / rel)
     if entry.get("sha256") and entry["sha256"].lower() != digest:
@@ -184,9 +192,27 @@ def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) ->
     text = _decode(data, shown, issues)
     if text is None:
         return None
-    paragraphs = tuple(_paragraphs(text))
-    return SourceText(entry["source_id"], Path(rel).as_posix(), digest, entry.get("title"),
-                      entry.get("license"), entry.get("published_date"), text, paragraphs, shown)
+    return SourceText(entry["source_id"], rel if "/" not in rel and os.sep == "/" else Path(rel).as_posix(), digest,
+                      entry.get("title"), entry.get("license"), entry.get("published_date"), text, shown)
+
+
+def _where(raw_dir: Path, entry: dict) -> str:
+    """The manifest line that names a source (or the file, without a manifest), for messages."""
+    return f"{raw_dir / MANIFEST_NAME}:{entry['line']}" if "line" in entry else str(raw_dir / (entry["path"] or ""))
+
+
+def _inside(root: Path, rel: str) -> str | None:
+    """The real path of rel within root (resolved), or None when it leads outside. A plain file
+    name that is not a symbolic link needs no resolving (one stat instead of one per folder)."""
+    if os.sep not in rel and (os.altsep is None or os.altsep not in rel) and rel not in (".", ".."):
+        full = os.path.join(root, rel)
+        try:
+            if not stat.S_ISLNK(os.lstat(full).st_mode):
+                return full
+        except OSError:
+            return full  # missing: said so by the caller
+    path = (root / rel).resolve()
+    return str(path) if path.is_relative_to(root) else None
 
 
 def _decode(data: bytes, where: str, issues: list[Issue]) -> str | None:

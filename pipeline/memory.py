@@ -17,15 +17,16 @@ def release_memory() -> None:
 
 
 @contextlib.contextmanager
-def no_cycle_collection():
+def no_cycle_collection(resume: bool = True):
     """Pause Python's cyclic garbage collector while a step makes millions of long-lived objects that
     form no cycles (mentions, records): it would scan them again and again as they pile up (measured:
     unpickling the workers' mentions 6x slower, a 100 MB build 15 s longer). Processes forked
-    meanwhile inherit the pause; the collector runs again afterwards."""
+    meanwhile inherit the pause; the collector runs again afterwards, unless `resume` is false (in a
+    process about to end: resuming, it would scan every object made meanwhile, a few times over)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if was_enabled:
+        if was_enabled and resume:
             gc.enable()

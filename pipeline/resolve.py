@@ -109,17 +109,23 @@ class _Item:
 
 
 def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference,
-            workers: int = 1) -> Resolved:
+            workers: int = 1, keep: list | None = None) -> Resolved:
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
     own rows (`local`: statements, statement themes, evidence, coverage and links, in parts in source
     order; None takes them from `results`) to them, one part at a time (in `workers` processes). `results`
-    is emptied: each source's mentions are let go once merged (they are most of a large build's memory)."""
+    is emptied: each source's mentions are let go once merged (they are most of a large build's memory).
+    `keep`, when given, receives the resolver's working state (the merged records and their evidence,
+    millions of small objects at scale): a process about to end is spared freeing them one by one."""
     if local is None:
         local = RowParts()
         local.add(combine_rows([r.tables for r in results]))
     items = [_Item(s, r) for s, r in zip(sources, results)]
     results.clear()  # the mentions are let go as they are merged: no other reference may keep them
-    return _Resolver(items, local, ref, workers).run()
+    resolver = _Resolver(items, local, ref, workers)
+    resolved = resolver.run()
+    if keep is not None:
+        keep.append(resolver)
+    return resolved
 
 
 def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = None) -> Ev:

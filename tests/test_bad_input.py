@@ -319,3 +319,21 @@ def test_the_gate_in_parts_finds_what_the_whole_gate_finds(build_copy, tamper):
     parts = {(i.where, i.rule) for i in frictionless_issues(build_copy, workers=2)}
     assert parts == whole
     assert bool(whole) == (tamper != "none")
+
+
+@pytest.mark.parametrize("target, rule", [("../outside.txt", "path_outside_raw"), ("inside/real.txt", None)])
+def test_a_link_is_followed_and_must_stay_in_the_raw_folder(tmp_path, target, rule):
+    from pipeline.errors import PipelineError
+    from pipeline.ingest import ingest
+
+    raw = write_raw(tmp_path, {}, "source_id,path\na,a.txt\n")
+    (raw / "inside").mkdir()
+    for real in (tmp_path / "outside.txt", raw / "inside" / "real.txt"):
+        real.write_text(CLEAN, encoding="utf-8")
+    (raw / "a.txt").symlink_to(target)  # a plain file name, but a link
+    if rule is None:
+        assert ingest(raw).sources[0].text == CLEAN
+    else:
+        with pytest.raises(PipelineError) as err:
+            ingest(raw)
+        assert [i.rule for i in err.value.issues] == [rule]
