@@ -73,9 +73,14 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         # extraction and resolution in a child process: the mentions and the many small objects made of
         # them leave with it and never fragment this process's heap; the sources' rows stay on disk and
         # the records come back (they are few)
+        extracted_all = _event() if cores > 1 else None  # set by the child once its workers are done
         child = Forked(_extract_and_resolve, corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
-                       cores, scratch.folder / "parts", progress)
+                       cores, scratch.folder / "parts", progress, extracted_all)
         staging = Staging(out_dir, texts)  # meanwhile a thread here writes the texts to publish (after the fork)
+        if extracted_all is not None:  # while the child resolves on one core, this process readies the next stages
+            while not extracted_all.wait(0.05) and not child.done():
+                pass
+            _warm_up()
         resolved, extracted, child_seconds = child.result()
         staging.wait()  # before anything else is forked
         seconds.update(child_seconds)
@@ -185,9 +190,10 @@ def _chunks(todo: list[int], workers: int, largest: int = 64, smallest: int = 8)
 
 
 def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path,
-                         progress) -> tuple:
+                         progress, extracted_all=None) -> tuple:
     """Extract every source (its rows into parts_dir) and resolve the mentions into records: the
-    Resolved records, how many sources were extracted anew, and the two stages' seconds."""
+    Resolved records, how many sources were extracted anew, and the two stages' seconds.
+    `extracted_all`, an event, is set once extraction is over (the parent then uses the idle core)."""
     from pipeline.resolve import resolve
 
     seconds: dict[str, float] = {}
@@ -198,10 +204,35 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
             say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
                 f"document mention(s); {reused} of {len(results)} source(s) from the cache")
         extracted = len(results) - reused
+        if extracted_all is not None:
+            extracted_all.set()
         start = time.perf_counter()
         resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if _in_child() else None)
         seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
+
+
+WARMED_UP = ("frictionless", "pandera.pandas", "duckdb", "pyarrow.csv", "pyarrow.parquet")  # validation, publish, gate
+
+
+def _event():
+    """An event a forked child can set and this process wait for."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Event() if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def _warm_up() -> None:
+    """Import what validation, publishing and the frictionless gate use, and have frictionless read
+    the package's descriptor once (about 0.75 s in all): the processes forked for them later inherit
+    it, instead of each doing it again."""
+    import importlib
+
+    from pipeline.publish import root_datapackage
+
+    for name in WARMED_UP:
+        importlib.import_module(name)
+    importlib.import_module("frictionless").Package(root_datapackage())
 
 
 _LEFT_TO_EXIT: list = []  # what a child process holds until it ends, rather than freeing it object by object

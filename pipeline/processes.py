@@ -39,6 +39,10 @@ class Forked:
         finally:
             self.close()
 
+    def done(self) -> bool:
+        """Whether the result is there (or the child has failed)."""
+        return self.future.done()
+
     def close(self) -> None:
         """Wait for the child to end and release it."""
         if self.pool is not None:
