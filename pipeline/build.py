@@ -257,9 +257,9 @@ def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[st
 
     names = list(load_tables())
     aside = [n for n in CONFORMED_ASIDE if n in names] if workers > 1 else []
-    other = Forked(_conform_tables, resolved, scratch, aside) if aside else None
+    other = Forked(_conform_tables, resolved, scratch, aside, workers) if aside else None
     try:
-        done = _conform_tables(resolved, scratch, [n for n in names if n not in aside])
+        done = _conform_tables(resolved, scratch, [n for n in names if n not in aside], workers)
         if other is not None:
             done.update(other.result())
     finally:
@@ -271,9 +271,10 @@ def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[st
     return {n: done[n][0] for n in names}, done["coverage"][1]
 
 
-def _conform_tables(resolved, scratch: _Scratch, names: list[str]) -> dict:
-    """Conform these tables into the scratch folder: per table, (rows, sentences unused) or the
-    PipelineError that stopped them (the tables after it are not conformed)."""
+def _conform_tables(resolved, scratch: _Scratch, names: list[str], threads: int = 1) -> dict:
+    """Conform these tables into the scratch folder (a large one's columns by `threads` threads): per
+    table, (rows, sentences unused) or the PipelineError that stopped them (the tables after it are
+    not conformed)."""
     import pyarrow.compute as pc
 
     from pipeline.schemas import conform, load_tables
@@ -282,7 +283,7 @@ def _conform_tables(resolved, scratch: _Scratch, names: list[str]) -> dict:
     done: dict = {}
     for name in names:
         try:
-            table = conform(resolved.pop(name), specs[name])
+            table = conform(resolved.pop(name), specs[name], threads)
         except PipelineError as err:
             done[name] = err
             break

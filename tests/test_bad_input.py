@@ -222,10 +222,10 @@ def test_a_failure_in_the_resolve_process_reaches_the_cli_whole(tmp_path, monkey
     from pipeline.build import build as run_build
     from pipeline.errors import Issue, PipelineError
 
-    def broken(data, table):
+    def broken(data, table, threads=1):
         if table.name in ("evidence", "coverage"):  # conformed by the child, and here
             raise PipelineError("conform", [Issue(f"table {table.name} row 0", "primary_key_duplicate", "broken on purpose")])
-        return real(data, table)
+        return real(data, table, threads)
 
     real = __import__("pipeline.schemas", fromlist=["conform"]).conform
     monkeypatch.setattr("pipeline.schemas.conform", broken)

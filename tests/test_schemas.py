@@ -92,3 +92,21 @@ def test_repeated_keys_are_found_as_sorted_neighbours_and_conform_names_every_ro
         conform([row, {**row, "theme_id": "u"}, row], themes)
     assert [(i.where, i.rule) for i in raised.value.issues] == [
         ("table themes row 0", "primary_key_duplicate"), ("table themes row 2", "primary_key_duplicate")]
+
+
+@pytest.mark.parametrize("start_date", ["2010-06-10", "2010-02-30"])
+def test_columns_put_in_order_by_threads_are_those_put_in_order_one_by_one(monkeypatch, start_date):
+    import pipeline.schemas as schemas
+    from pipeline.errors import PipelineError
+
+    meetings = schemas.load_tables()["meetings"]
+    rows = [{"meeting_id": f"m{i % 7}-{i}", "body": "heads_of_state", "year": 2000 + i % 20, "is_virtual": i % 2 == 0,
+             "start_date": start_date, "date_precision": "day", "label": f"meeting {i}"} for i in range(50, 0, -1)]
+    monkeypatch.setattr(schemas, "THREADED_ROWS", 0)  # threads for a table of any size
+    outcomes = []
+    for threads in (1, 2):
+        try:
+            outcomes.append(schemas.conform(list(rows), meetings, threads))
+        except PipelineError as err:  # an impossible date: the same failure, naming the same column
+            outcomes.append([(i.rule, i.field) for i in err.issues])
+    assert outcomes[0] == outcomes[1]
