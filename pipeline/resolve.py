@@ -542,17 +542,31 @@ class _Resolver:
             who = f"{table}:{rid}"  # one string per record, shared by all its spans
             seen: set[tuple] = set()  # one meeting mention gives many fields one span: covered once
             for name, evs in f.evidence.items():
-                value = f.values[name]
-                kept: dict[str, list] = {}  # per rule: the span keys kept, at most EVIDENCE_PER_VALUE
                 for e in evs:
                     key = (e.source_id, e.start, e.end)  # with the rule, what the evidence id is made of
                     if key not in seen:
                         seen.add(key)
-                        by_source.setdefault(e.source_id, []).extend((e.start, e.end, who))
-                    keys = kept.setdefault(e.rule, [])
-                    if len(keys) < EVIDENCE_PER_VALUE and key not in keys:
-                        keys.append(key)
-                        rows.append(self._evidence_row(table, rid, name, value, e))
+                        spans = by_source.get(e.source_id)
+                        if spans is None:
+                            by_source[e.source_id] = [e.start, e.end, who]
+                        else:
+                            spans += (e.start, e.end, who)
+                value = f.values[name]
+                kept: dict[str, list] = {}  # per rule: the span keys kept, at most EVIDENCE_PER_VALUE
+                rules, full = len({e.rule for e in evs}), 0
+                for e in evs:  # until every rule has its spans: a value found in every source stops early
+                    keys = kept.get(e.rule)
+                    if keys is None:
+                        keys = kept[e.rule] = []
+                    if len(keys) < EVIDENCE_PER_VALUE:
+                        key = (e.source_id, e.start, e.end)
+                        if key not in keys:
+                            keys.append(key)
+                            rows.append(self._evidence_row(table, rid, name, value, e))
+                            if len(keys) == EVIDENCE_PER_VALUE:
+                                full += 1
+                                if full == rules:
+                                    break
         return rows, by_source
 
     def _coverage(self, p: int, link_spans: dict[str, list]) -> None:
