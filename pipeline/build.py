@@ -198,7 +198,8 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
 
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
-    with no_cycle_collection(resume=not _in_child()):  # here and in the workers forked here
+    in_child = _in_child()  # then it ends once it has handed its result back: nothing need be freed
+    with no_cycle_collection(resume=not in_child):  # here and in the workers forked here
         with clock("extract") as say:
             results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
             say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
@@ -207,7 +208,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
         if extracted_all is not None:
             extracted_all.set()
         start = time.perf_counter()
-        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if _in_child() else None)
+        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if in_child else None)
         seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
 

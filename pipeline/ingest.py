@@ -192,8 +192,8 @@ def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) ->
     text = _decode(data, shown, issues)
     if text is None:
         return None
-    return SourceText(entry["source_id"], rel if "/" not in rel and os.sep == "/" else Path(rel).as_posix(), digest,
-                      entry.get("title"), entry.get("license"), entry.get("published_date"), text, shown)
+    return SourceText(entry["source_id"], Path(rel).as_posix(), digest, entry.get("title"), entry.get("license"),
+                      entry.get("published_date"), text, shown)
 
 
 def _where(raw_dir: Path, entry: dict) -> str:
