@@ -19,7 +19,7 @@ from pipeline.schemas import Table, load_tables, repeated_key_rows, to_pandera
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
                  ("less_than_or_equal_to", "maximum"), ("not_nullable", "required"), ("field_uniqueness", "unique"),
                  ("multiple_fields_uniqueness", "primary_key"), ("dtype", "type"))
-GATE_PARTS_PER_WORKER = 2  # a resource larger than half a gate process's share is cut into parts of about that size
+GATE_PARTS_PER_WORKER = 3  # a resource larger than a third of a gate process's share is cut into parts of about that size
 SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "evidence": ("span_text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
@@ -137,7 +137,7 @@ class FrictionlessGate:
 
     With several processes, a resource far larger than the others (evidence) would keep one of them
     busy long after the rest are done; such a resource is cut at record boundaries into parts of
-    half a process's share, each validated as the resource itself (types, constraints, foreign keys)
+    a third of a process's share, each validated as the resource itself (types, constraints, foreign keys)
     in a temporary file of its own, while the task of its first part checks what only the whole file
     shows (its size, hash and primary key). A resource that refers to itself is never cut (its rows
     may refer to rows of another part).
@@ -159,7 +159,10 @@ class FrictionlessGate:
             else:
                 cuts = csv_cuts(out_dir / "csv" / f"{name}.csv", int(sizes[name] // most) + 1)
                 self.tasks += list(zip([name] * (len(cuts) - 1), cuts, cuts[1:]))
-        self.tasks.sort(key=lambda t: -((t[2] - t[1]) if t[1] is not None else sizes[t[0]]))
+        # costliest first (the bytes a task reads: its part or file, and every resource its foreign
+        # keys look up in full), so that the last to end are short
+        lookups = {n: sum(sizes[fk.resource] for fk in t.foreign_keys if fk.resource != n) for n, t in tables.items()}
+        self.tasks.sort(key=lambda t: -((t[2] - t[1]) if t[1] is not None else sizes[t[0]]) - lookups[t[0]])
         self.pool = None
         if self.workers > 1:
             from concurrent.futures import ProcessPoolExecutor
