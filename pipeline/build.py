@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.memory import no_cycle_collection, release_memory
-from pipeline.processes import Forked
+from pipeline.processes import Forked, forked_event, in_child
 
 
 @dataclass
@@ -73,7 +73,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         # extraction and resolution in a child process: the mentions and the many small objects made of
         # them leave with it and never fragment this process's heap; the sources' rows stay on disk and
         # the records come back (they are few)
-        extracted_all = _event() if cores > 1 else None  # set by the child once its workers are done
+        extracted_all = forked_event() if cores > 1 else None  # set by the child once its workers are done
         child = Forked(_extract_and_resolve, corpus.sources, ref, fingerprint, _cache_dir(out_dir) if use_cache else None,
                        cores, scratch.folder / "parts", progress, extracted_all)
         staging = Staging(out_dir, texts)  # meanwhile a thread here writes the texts to publish (after the fork)
@@ -198,8 +198,8 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
 
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
-    in_child = _in_child()  # then it ends once it has handed its result back: nothing need be freed
-    with no_cycle_collection(resume=not in_child):  # here and in the workers forked here
+    child = in_child()  # then it ends once it has handed its result back: nothing need be freed
+    with no_cycle_collection(resume=not child):  # here and in the workers forked here
         with clock("extract") as say:
             results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
             say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
@@ -208,19 +208,12 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
         if extracted_all is not None:
             extracted_all.set()
         start = time.perf_counter()
-        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if in_child else None)
+        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if child else None)
         seconds["resolve"] = round(time.perf_counter() - start, 3)
     return resolved, extracted, seconds
 
 
 WARMED_UP = ("frictionless", "pandera.pandas", "duckdb", "pyarrow.csv", "pyarrow.parquet")  # validation, publish, gate
-
-
-def _event():
-    """An event a forked child can set and this process wait for."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork").Event() if "fork" in multiprocessing.get_all_start_methods() else None
 
 
 def _warm_up() -> None:
@@ -237,13 +230,6 @@ def _warm_up() -> None:
 
 
 _LEFT_TO_EXIT: list = []  # what a child process holds until it ends, rather than freeing it object by object
-
-
-def _in_child() -> bool:
-    """Whether this is a process forked by the build (which ends once its result is handed back)."""
-    import multiprocessing
-
-    return multiprocessing.parent_process() is not None
 
 
 CONFORMED_ASIDE = ("statement_themes", "evidence")  # with 2+ workers, conformed in a child beside the rest

@@ -7,6 +7,28 @@ import functools
 _INHERITED = None  # the callable the forked children of Forked and forked_map call
 
 
+def can_fork() -> bool:
+    """Whether this platform forks processes (else Forked and forked_map run here, in turn)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def in_child() -> bool:
+    """Whether this process was started by another (by Forked, forked_map or a pool): it ends once
+    its result is handed back, so nothing it holds need be freed before."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
+
+
+def forked_event():
+    """An event a forked child can set and this process wait for, or None where nothing is forked."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Event() if can_fork() else None
+
+
 class Forked:
     """fn(*args) started in a forked child process, which inherits the arguments (nothing is copied)
     and hands back only the result (`result()` waits for it); where processes cannot be forked, or
@@ -18,7 +40,7 @@ class Forked:
         from concurrent.futures import Future, ProcessPoolExecutor
 
         self.pool = None
-        if not fork or "fork" not in multiprocessing.get_all_start_methods():
+        if not fork or not can_fork():
             self.future = Future()
             try:
                 self.future.set_result(fn(*args))
@@ -59,7 +81,7 @@ def forked_map(fn, items, workers: int) -> list:
     from concurrent.futures import ProcessPoolExecutor
 
     items = list(items)
-    if workers < 2 or len(items) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or len(items) < 2 or not can_fork():
         return [fn(item) for item in items]
     _INHERITED = fn
     try:  # the processes are forked as the tasks are submitted, all within this block
