@@ -181,6 +181,19 @@ DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a n
 MONTH_GATE = re.compile(_MONTH)  # where no month name is, no pattern that needs one is tried
 YEAR_GATE = re.compile(r"(?:19|20)\d{2}")
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
+NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
+WORDS = re.compile(r"\w+")
+LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
+CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
+ENDS_COLON = re.compile(r":\s*$")
+ENDS_DOCUMENT = re.compile(r"\bdocument\s*,?\s*$", re.I)
+DATE_AFTER_TITLE = re.compile(r"\s*(?:of|dated|on)\s+")
+ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
+ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
+YEAR_WORD = re.compile(r"(19|20)\d\d\b")
+YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
+TITLE_HEAD = re.compile(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)")
+STATE_LIST = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)")
 
 
 _FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a\u03a3\u03c2]")  # lower() does not mirror IGNORECASE here
@@ -266,6 +279,8 @@ def _grammar(ref: Reference) -> dict:
         "status": [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()],
         "quote_pairs": lx["quote_pairs"],
         "quote_openers": re.compile("[" + re.escape("".join(lx["quote_pairs"])) + "]"),
+        "quote_marks": {opener: re.compile("[" + re.escape(opener + "".join(closers)) + "]")
+                        for opener, closers in lx["quote_pairs"].items()},
         "naming_cue": re.compile(rf"\b{_alternation(lx['naming_cues'])}\s*[,:]?\s*$", re.I),
         "quote_intro": re.compile(rf"\b{_alternation(lx['quote_intro_verbs'])}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$", re.I),
         "min_words": int(lx["min_statement_words"]),
@@ -341,6 +356,15 @@ class _Reader:
         """Whether the current sentence may match the family of patterns behind gate `name`."""
         return self.folded is None or self.g[name].search(self.folded) is not None
 
+    def _from(self, name: str) -> int | None:
+        """Where a search for the family of patterns behind gate `name` may start in the current sentence:
+        the gate's first hit (no pattern of the family matches before it; scanning from there finds the
+        same matches, `\\b` looking at the character before), 0 where the gates are open, None where none can match."""
+        if self.folded is None:
+            return 0
+        hit = self.g[name].search(self.folded)
+        return None if hit is None else hit.start()
+
     # -- entry point
     def read(self) -> Extraction:
         """Every mention of the source, in reading order."""
@@ -392,6 +416,7 @@ class _Reader:
         text = self.text
         paras = self.src.paragraphs
         opener = text[i]
+        marks = self.g["quote_marks"][opener]  # the characters that may close or nest this quotation
         block = pi < len(paras) and paras[pi][0] == i  # paragraphs are trimmed: it opens its paragraph
         j = i + 1
         para = pi
@@ -400,6 +425,10 @@ class _Reader:
             k = j
             depth = 0  # a quote inside a quote with the same marks (“... “three evils” ...”)
             while k < pend:
+                mark = marks.search(text, k, pend)
+                if mark is None:
+                    break
+                k = mark.start()
                 c = text[k]
                 if c == opener and c not in closers and self._opens(k):
                     depth += 1
@@ -421,12 +450,12 @@ class _Reader:
 
     def _classify(self, q: _Quote) -> None:
         inner = self.text[q.start:q.end]
-        words = len(re.findall(r"\w+", inner))
+        words = len(WORDS.findall(inner))
         window = self.text[max(self.src.paragraphs[q.paragraph][0], q.open - 60):q.open]
         before = window[window.rfind("\n") + 1:]
         title_like = self._starts_with_doc_keyword(inner)
         if self.g["naming_cue"].search(before):
-            q.kind = "title" if title_like or re.search(r"\bdocument\s*,?\s*$", before, re.I) else "term"
+            q.kind = "title" if title_like or ENDS_DOCUMENT.search(before) else "term"
         elif words < self.g["min_words"]:
             q.kind = "term"
         elif q.block or self.g["quote_intro"].search(before):
@@ -443,12 +472,15 @@ class _Reader:
         return any(p.search(head) for p, _ in self.g["doc_types"])
 
     def _mask(self, quotes: list[_Quote]) -> str:
-        chars = list(self.text)
+        """The text with every non-space character inside quotation marks as "x" (quotes are in order and
+        do not overlap): offsets stay, and no pattern finds words inside a quotation."""
+        text, pieces, at = self.text, [], 0
         for q in quotes:
-            for k in range(q.start, q.end):
-                if not chars[k].isspace():
-                    chars[k] = "x"
-        return "".join(chars)
+            a = max(at, q.start)
+            pieces += (text[at:a], NOT_SPACE.sub("x", text[a:q.end]))
+            at = max(a, q.end)
+        pieces.append(text[at:])
+        return "".join(pieces)
 
     # -- one sentence
     def _read_sentence(self, pi: int, s: int, e: int, masked: str, quotes: list[_Quote]) -> None:
@@ -459,7 +491,7 @@ class _Reader:
         docs = self._document_mentions(pi, s, e, sent, quotes, new_meeting)
         self._signatories(pi, s, e, sent, docs)
         statement_quotes = [q for q in quotes if q.kind == "statement"]
-        lead_in = bool(re.search(r":\s*$", sent.rstrip("x”»\"“«' ")) or self._search("lead_in", sent))
+        lead_in = bool(ENDS_COLON.search(sent.rstrip("x”»\"“«' ")) or self._search("lead_in", sent))
         info = {"start": s, "end": e, "para": pi, "docs": docs, "lead_in": lead_in,
                 "speaker": self._speaker(s, sent), "defined": self._defined_term(s, e, quotes)}
         for q in statement_quotes:
@@ -548,9 +580,9 @@ class _Reader:
         return Val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), "inferred", "anniversary_year")
 
     def _place(self, s: int, sent: str) -> tuple[Val | None, Val | None]:
-        twin = self.g["city_folded"]
-        cities = (twin.finditer(self.folded) if twin is not None and self.folded is not None
-                  else self.g["city"].finditer(sent)) if self._gate("any_city") else ()
+        twin, start = self.g["city_folded"], self._from("any_city")
+        cities = () if start is None else (twin.finditer(self.folded, start) if twin is not None and self.folded is not None
+                                           else self.g["city"].finditer(sent, start))
         for mt in cities:
             name = sent[mt.start():mt.end()]
             if not name[0].isupper():
@@ -631,8 +663,9 @@ class _Reader:
                 docs.append(self._new_document(pi, s, e, sent, Val(title, a, a + len(title), "stated", "quoted_title"),
                                                dtype, meeting, named=True))
                 taken.append((q.open, q.close))
-        for pattern, spec in self.g["doc_types"] if self._gate("any_doc") else ():
-            for mt in pattern.finditer(sent):
+        start = self._from("any_doc")
+        for pattern, spec in self.g["doc_types"] if start is not None else ():
+            for mt in pattern.finditer(sent, start):
                 a, b = s + mt.start(), s + mt.end()
                 if any(a < y and x < b for x, y in taken):
                     continue
@@ -693,7 +726,7 @@ class _Reader:
         rest = self.text[title.end:e]
         ta, tb = max(title.start - s, 0), max(title.end - s, 0)
         dates = self._dates(s, sent[:ta] + "x" * (tb - ta) + sent[tb:])
-        after = re.match(r"\s*(?:of|dated|on)\s+", rest)
+        after = DATE_AFTER_TITLE.match(rest)
         own = next((x for x in dates if after and x.start == title.end + after.end()), None)
         if own and own.day and own.year and not own.end_day:
             d.date = Val(dt.date(own.year, own.month, own.day).isoformat(), own.start, own.end, "stated", "date_after_title")
@@ -723,7 +756,7 @@ class _Reader:
 
     def _title_prefix(self, sent: str, kw_start: int) -> int:
         start = kw_start
-        for mt in reversed(list(re.finditer(r"[A-Z][\w'’\-]*|[A-Z]{2,}", sent[:kw_start]))):
+        for mt in reversed(list(CAPITALISED.finditer(sent[:kw_start]))):
             between = sent[mt.end():start]
             if between.strip() != "" or "\n" in between:
                 break
@@ -741,7 +774,7 @@ class _Reader:
         year_ok = mt.group(1).lower() in self.g["year_openers"]
         if not first or first.rstrip(".,").lower() in MONTHS:
             return kw_end
-        if first[0].isdigit() and not re.match(r"\d+(st|nd|rd|th)\b", first) and not (year_ok and re.match(r"(19|20)\d\d\b", first)):
+        if first[0].isdigit() and not ORDINAL_NUMBER.match(first) and not (year_ok and YEAR_WORD.match(first)):
             return kw_end
         end = kw_end
         pos = mt.end()
@@ -756,8 +789,8 @@ class _Reader:
                 break
             if w.lower() == "and" and self._another_title_follows(sent, tk.end()):
                 break  # "the Charter of the SCO and the Agreement on ...": two documents, not one title
-            is_year = bool(re.match(r"(19|20)\d\d\.?$", w))
-            if w[0].isupper() or re.match(r"\d+(st|nd|rd|th)$", w) or is_year or w.lower() in self.g["connectors"]:
+            is_year = bool(YEAR_TOKEN.match(w))
+            if w[0].isupper() or ORDINAL_WORD.match(w) or is_year or w.lower() in self.g["connectors"]:
                 # a title ends on a capitalised word (or the year of "until 2025"), never on "the 20th"
                 if w[0].isupper() or (is_year and year_ok):
                     last_good = tk.end()
@@ -773,7 +806,7 @@ class _Reader:
 
     def _another_title_follows(self, sent: str, pos: int) -> bool:
         """A capitalised document keyword starts within the next few words ("and the Agreement")."""
-        head = re.match(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)", sent[pos:])
+        head = TITLE_HEAD.match(sent[pos:])
         return bool(head) and any(p.search(head.group(1)) and p.search(head.group(1)).group(0)[0].isupper()
                                   for p, _ in self.g["doc_types"])
 
@@ -835,10 +868,11 @@ class _Reader:
 
     # -- signatories
     def _signatories(self, pi, s, e, sent, docs: list[DocumentMention]) -> None:
-        if not self._gate("any_signatory"):
+        start = self._from("any_signatory")
+        if start is None:
             return
         for pattern, role in self.g["signatory_cues"]:
-            for mt in pattern.finditer(sent):
+            for mt in pattern.finditer(sent, start):
                 states = self._state_list(s, sent, mt.end())
                 if not states:
                     continue
@@ -859,8 +893,7 @@ class _Reader:
 
     def _state_list(self, s: int, sent: str, pos: int) -> list[tuple[str, str, int, int]]:
         out = []
-        for mt in re.finditer(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)",
-                              sent[pos:]):
+        for mt in STATE_LIST.finditer(sent[pos:]):
             if mt.start() != (out[-1][3] - s - pos if out else 0):
                 break
             name = mt.group(1)
@@ -972,10 +1005,12 @@ class _Reader:
     def _themes(self, st: StatementMention) -> None:
         text = self.text[st.start:st.end]
         folded = _folded(text)
-        if folded is not None and not self.g["any_theme"].search(folded):
+        first = self.g["any_theme"].search(folded) if folded is not None else None
+        if folded is not None and first is None:
             return
+        start = first.start() if first is not None else 0  # no theme's term starts before the gate's first hit
         for (theme, rx), twin in zip(self.g["themes"], self.g["themes_folded"]):
-            found = twin.finditer(folded) if twin is not None and folded is not None else rx.finditer(text)
+            found = twin.finditer(folded, start) if twin is not None and folded is not None else rx.finditer(text, start)
             hits = [Val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), "stated", "theme_term_in_text")
                     for m in found]
             if hits:
@@ -983,7 +1018,7 @@ class _Reader:
 
 
 def _mostly_capitalised(inner: str) -> bool:
-    words = re.findall(r"[A-Za-z][\w'’\-]*", inner)
+    words = LETTER_WORDS.findall(inner)
     if not words:
         return True
     caps = sum(1 for w in words if w[0].isupper())
