@@ -114,6 +114,7 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
         gate = FrictionlessGate(tmp, workers)  # its processes check the CSV package while DuckDB is written
         try:
             issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts))
+            files[DUCKDB_NAME] = _digest(tmp / DUCKDB_NAME)  # for SHA256SUMS, while the gate's processes run
             issues += gate.result()
         finally:
             gate.close()
