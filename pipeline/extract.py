@@ -920,7 +920,8 @@ class _Reader:
         """The actor and reporting verb in (part of) the current sentence (for the whole sentence, found once)."""
         if sent is self.sentence and self.actor[0] is sent:
             return self.actor[1]
-        found = self.g["actor"].search(sent) if self._gate("any_actor") and self._gate("any_reporting_verb") else None
+        found = (self.g["actor"].search(sent)  # the verb's gate first: cheaper, and it closes more often
+                 if self._gate("any_reporting_verb") and self._gate("any_actor") else None)
         if sent is self.sentence:
             self.actor = (sent, found)
         return found
