@@ -23,21 +23,22 @@ GATE_PARTS_PER_WORKER = 3  # a resource larger than a third of a gate process's 
 SPAN_TABLES = {"statements": ("text", "char_start", "char_end"),
                "evidence": ("span_text", "char_start", "char_end"),
                "coverage": ("text", "char_start", "char_end")}
+SPAN_SHARES = (("evidence",), ("statements", "coverage"))  # with 2+ workers, a forked child each: about equal rows
 
 
 def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None = None, workers: int = 1) -> list[Issue]:
     """Every problem in a set of tables: pandera per table, then keys, spans and rule ids across them.
-    With two workers or more, the spans (the costliest check) are checked in a forked child meanwhile."""
-    spans = Forked(_span_issues, frames, texts) if workers > 1 else None
+    With two workers or more, the spans (the costliest check) are checked in forked children meanwhile."""
+    spans = [Forked(_span_issues, frames, texts, share) for share in SPAN_SHARES] if workers > 1 else None
     try:
         return _table_then_cross_issues(frames, texts, rule_ids, spans)
     finally:
-        if spans is not None:
-            spans.close()
+        for child in spans or ():
+            child.close()
 
 
 def _table_then_cross_issues(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None,
-                             spans: Forked | None) -> list[Issue]:
+                             spans: list[Forked] | None) -> list[Issue]:
     tables = load_tables()
     issues: list[Issue] = []
     for name, table in tables.items():
@@ -54,7 +55,11 @@ def _table_then_cross_issues(frames: Mapping, texts: dict[str, str], rule_ids: s
     if issues:
         return issues
     issues.extend(_foreign_key_issues(frames, tables))
-    issues.extend(spans.result() if spans is not None else _span_issues(frames, texts))
+    if spans is None:
+        issues.extend(_span_issues(frames, texts))
+    else:  # in SPAN_TABLES order, as one process would have found them
+        found = [issue for child in spans for issue in child.result()]
+        issues.extend(sorted(found, key=lambda issue: list(SPAN_TABLES).index(issue.table)))
     if rule_ids is not None:
         for table, column in (("evidence", "rule_id"), ("statement_themes", "rule_id")):
             values = _columns(frames, table, [column])[column]
@@ -397,14 +402,16 @@ def _foreign_key_issues(frames: dict, tables: dict[str, Table]) -> list[Issue]:
     return issues
 
 
-def _span_issues(frames: dict, texts: dict[str, str], batch: int = 65536) -> list[Issue]:
-    """Rows whose span of their source's text, whitespace normalised, is not their text column.
+def _span_issues(frames: dict, texts: dict[str, str], names=tuple(SPAN_TABLES), batch: int = 65536) -> list[Issue]:
+    """Rows of tables `names` whose span of their source's text, whitespace normalised, is not their text column.
 
     Most spans need no normalising: a printable string (its only whitespace the plain space) with no
     double, leading or trailing space is its own normal form, and one comparison says it (a million
     rows at 100 MB: the loop is kept lean)."""
     issues = []
     for name, (col, a, b) in SPAN_TABLES.items():
+        if name not in names:
+            continue
         frame = _columns(frames, name, ["source_id", a, b, col])
         for lo in range(0, len(frame), batch):  # as Python objects a batch at a time
             columns = [_values(frame[c].iloc[lo:lo + batch]) for c in ("source_id", a, b, col)]

@@ -202,6 +202,21 @@ def test_validate_finds_tampered_tables(build_copy, table, edit, rule):
     assert rule in result.stderr, result.stderr
 
 
+def test_span_checks_in_two_children_find_what_one_process_finds(seed_build):
+    """With two workers the span checks are shared out among forked children: the same issues come
+    back, in the same order (statements, evidence, coverage), as from one process."""
+    from pipeline.schemas import load_tables
+    from pipeline.validate import read_csv_table, validate
+
+    frames = {name: read_csv_table(seed_build / "csv" / f"{name}.csv", table) for name, table in load_tables().items()}
+    for name, column in (("coverage", "char_start"), ("evidence", "char_start"), ("statements", "char_start")):
+        frames[name].loc[0, column] = frames[name].loc[0, column] + 1  # no longer reproduces its text
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in (seed_build / "texts").glob("*.txt")}
+    one, two = validate(frames, texts, workers=1), validate(frames, texts, workers=2)
+    assert [(i.where, i.rule) for i in two] == [(i.where, i.rule) for i in one]
+    assert [i.table for i in one if i.rule == "span_mismatch"] == ["statements", "evidence", "coverage"]
+
+
 def test_validate_finds_a_file_changed_after_the_build(build_copy):
     with open(build_copy / "parquet" / "meetings.parquet", "ab") as f:
         f.write(b"\0")
