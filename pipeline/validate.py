@@ -164,8 +164,8 @@ class FrictionlessGate:
             else:
                 cuts = csv_cuts(out_dir / "csv" / f"{name}.csv", int(sizes[name] // most) + 1)
                 self.tasks += list(zip([name] * (len(cuts) - 1), cuts, cuts[1:]))
-        # costliest first (the bytes a task reads: its part or file, and the files of the resources its
-        # foreign keys look up, whose key columns it copies), so that the last to end are short
+        # costliest first (the bytes a task reads: its part or file, and every resource its foreign
+        # keys look up in full), so that the last to end are short
         lookups = {n: sum(sizes[fk.resource] for fk in t.foreign_keys if fk.resource != n) for n, t in tables.items()}
         self.tasks.sort(key=lambda t: -((t[2] - t[1]) if t[1] is not None else sizes[t[0]]) - lookups[t[0]])
         self.pool = None
@@ -230,13 +230,7 @@ def csv_cuts(path: Path, parts: int) -> list[int]:
 
 def _frictionless_resource(out_dir: str, name: str, first: int | None = None, end: int | None = None) -> list[dict]:
     """One resource of the CSV package (or the part of its file from byte `first` to `end`), validated
-    with its package around it (for foreign keys).
-
-    frictionless looks a foreign key up by reading every row of the resource it refers to, each cell
-    typed (statement_themes read all of statements, and every part of evidence all of sources): the
-    task gives it instead a copy of that resource's key columns alone, taken from the published file,
-    with the same field definitions. The same keys are found, and every row of the resource itself is
-    still checked, by its own task."""
+    with its package around it (for foreign keys)."""
     import json
     import os
     import shutil
@@ -250,22 +244,11 @@ def _frictionless_resource(out_dir: str, name: str, first: int | None = None, en
     resource = next(r for r in descriptor["resources"] if r["name"] == name)
     path = Path(out_dir) / resource["path"]
     issues, basepath, shift = [], out_dir, None
-    referred: dict[str, list[str]] = {}  # other resources this one's foreign keys look up, and the fields
-    for fk in resource.get("schema", {}).get("foreignKeys", []):
-        other, fields = fk["reference"].get("resource", ""), fk["reference"]["fields"]
-        if other not in ("", name):
-            known = referred.setdefault(other, [])
-            known += [f for f in ([fields] if isinstance(fields, str) else fields) if f not in known]
-    if first is not None or referred:  # a temporary folder where csv/ is the package's
-        basepath = tempfile.mkdtemp(prefix="sco-gate-")
-        os.symlink(Path(out_dir).resolve() / "csv", Path(basepath) / "csv")
-    for other in descriptor["resources"]:
-        if other["name"] in referred:
-            _key_columns(Path(out_dir) / other["path"], Path(basepath) / f"keys-{other['name']}.csv", other,
-                         referred[other["name"]])
-    if first is not None:  # the part in a file of its own
+    if first is not None:  # the part in a file of its own, in a temporary folder where csv/ is the package's
         if first == _header_length(path):  # the first part checks what only the whole file shows
             issues += _whole_file_issues(path, resource)
+        basepath = tempfile.mkdtemp(prefix="sco-gate-")
+        os.symlink(Path(out_dir).resolve() / "csv", Path(basepath) / "csv")
         _copy_part(path, Path(basepath) / "part.csv", first, end)
         resource["path"] = "part.csv"
         for integrity in ("bytes", "hash"):
@@ -273,7 +256,7 @@ def _frictionless_resource(out_dir: str, name: str, first: int | None = None, en
     try:
         report = Package(descriptor, basepath=basepath).get_resource(name).validate()
     finally:
-        if basepath != out_dir:
+        if first is not None:
             shutil.rmtree(basepath, ignore_errors=True)
     for task in report.tasks:
         for err in task.errors:
@@ -286,28 +269,6 @@ def _frictionless_resource(out_dir: str, name: str, first: int | None = None, en
             where = f"{path}" + (f":{row}" if row else "")
             issues.append(Issue(where, f"frictionless:{err.type}", err.message, table=name).to_dict())
     return issues
-
-
-def _key_columns(path: Path, dest: Path, resource: dict, keys: list[str]) -> None:
-    """Resource `resource` (its descriptor, changed in place) as a copy of its key columns alone, in
-    dest: the cells as written (Arrow reads them as text, quoted only where needed when written back).
-    A file Arrow cannot read is left as it is (frictionless then reads it whole, and reports it)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            include_columns=keys, column_types={k: pa.string() for k in keys}, strings_can_be_null=False,
-            quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, OSError):
-        return
-    pacsv.write_csv(table, dest, pacsv.WriteOptions(quoting_style="needed"))
-    resource["path"] = dest.name
-    schema = resource["schema"]
-    resource["schema"] = {**{k: v for k, v in schema.items() if k not in ("fields", "primaryKey", "foreignKeys")},
-                          "fields": [f for f in schema["fields"] if f["name"] in keys]}
-    for integrity in ("bytes", "hash"):
-        resource.pop(integrity, None)
 
 
 def _header_length(path: Path) -> int:

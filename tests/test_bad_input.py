@@ -336,34 +336,6 @@ def test_the_gate_in_parts_finds_what_the_whole_gate_finds(build_copy, tamper):
     assert bool(whole) == (tamper != "none")
 
 
-@pytest.mark.parametrize("table, column", [("statement_themes", "statement_id"), ("evidence", "source_id"),
-                                           ("statements", "source_id"), ("document_signatories", "document_id")])
-def test_foreign_keys_looked_up_in_key_copies_find_what_frictionless_finds(build_copy, table, column):
-    """The gate gives frictionless a copy of a referenced resource's key columns for its lookups: the
-    problems found are those frictionless finds in the whole package, an orphan value included."""
-    import json
-
-    from frictionless import Package
-
-    from pipeline.validate import frictionless_issues
-
-    path = build_copy / "csv" / f"{table}.csv"
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    rows[-1][rows[0].index(column)] = "no_such_key"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-    descriptor = json.loads((build_copy / "datapackage.json").read_text(encoding="utf-8"))
-    descriptor["resources"] = [r for r in descriptor["resources"] if r.get("format") == "csv"]
-    report = Package(descriptor, basepath=str(build_copy)).get_resource(table).validate()
-    plain = {(f"{path}" + (f":{e.row_number}" if getattr(e, "row_number", None) else ""), f"frictionless:{e.type}")
-             for task in report.tasks for e in task.errors}
-    for workers in (1, 2):
-        found = {(i.where, i.rule) for i in frictionless_issues(build_copy, workers=workers) if i.table == table}
-        assert found == plain, workers
-    assert (f"{path}:{len(rows)}", "frictionless:foreign-key") in plain
-
-
 @pytest.mark.parametrize("target, rule", [("../outside.txt", "path_outside_raw"), ("inside/real.txt", None)])
 def test_a_link_is_followed_and_must_stay_in_the_raw_folder(tmp_path, target, rule):
     from pipeline.errors import PipelineError
