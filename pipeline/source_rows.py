@@ -236,11 +236,14 @@ def evidence_value(value) -> str:
 def sentence_users(sentences: list[tuple[int, int]], spans: Iterable[tuple[int, int, str]]) -> list[set[str]]:
     """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
     users: list[set[str]] = [set() for _ in sentences]
-    starts = [a for a, _ in sentences]
+    starts, ends, n = [a for a, _ in sentences], [b for _, b in sentences], len(sentences)
     for a, b, who in spans:
-        i = max(bisect.bisect_right(starts, a) - 1, 0)
-        while i < len(sentences) and sentences[i][0] < max(b, a + 1):
-            if sentences[i][1] > a:
+        stop = b if b > a else a + 1  # an empty span still marks the sentence it sits in
+        i = bisect.bisect_right(starts, a) - 1
+        if i < 0:
+            i = 0
+        while i < n and starts[i] < stop:
+            if ends[i] > a:
                 users[i].add(who)
             i += 1
     return users

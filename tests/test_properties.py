@@ -139,3 +139,24 @@ def test_paragraphs_are_the_trimmed_non_blank_runs_between_blank_lines(text):
             start = a + len(chunk) - len(chunk.lstrip())
             expected.append((start, a + len(chunk.rstrip())))
     assert list(_paragraphs(text)) == expected
+
+
+@st.composite
+def sentences_and_spans(draw):
+    """Sorted, disjoint sentences and arbitrary spans (empty ones included) over the same offsets."""
+    cuts = sorted(draw(st.sets(st.integers(0, 200), min_size=2, max_size=24)))
+    pairs = list(zip(cuts[::2], cuts[1::2]))
+    spans = draw(st.lists(st.tuples(st.integers(0, 210), st.integers(0, 30), st.sampled_from("abc")), max_size=12))
+    return pairs, [(a, a + n, who) for a, n, who in spans]
+
+
+@given(sentences_and_spans())
+@settings(max_examples=300, deadline=None)
+def test_sentence_users_are_the_spans_that_overlap_each_sentence(case):
+    """The sweep gives each sentence the users of the spans overlapping it (an empty span: the sentence
+    it sits in), as checking every span against every sentence would."""
+    from pipeline.source_rows import sentence_users
+
+    sentences, spans = case
+    expected = [{who for a, b, who in spans if s < max(b, a + 1) and e > a} for s, e in sentences]
+    assert sentence_users(sentences, spans) == expected
