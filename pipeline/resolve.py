@@ -573,23 +573,22 @@ class _Resolver:
         """Part p's coverage, with the sentences that records of the whole corpus, and its statements'
         links, rest on added (in place)."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         batch = self.local.read(p, "coverage")
-        sids = batch.column("source_id").to_pylist()
+        runs = pc.run_end_encode(batch.column("source_id").combine_chunks())  # a source's sentences are together
         starts, ends = batch.column("char_start").to_pylist(), batch.column("char_end").to_pylist()
         used_by = batch.column("used_by").to_pylist()
         lo = 0
-        while lo < len(sids):  # a source at a time: its sentences are sorted
-            hi = lo
-            while hi < len(sids) and sids[hi] == sids[lo]:
-                hi += 1
-            spans = self.record_spans.get(sids[lo], []) + link_spans.get(sids[lo], [])
+        for sid, hi in zip(runs.values.to_pylist(), runs.run_ends.to_pylist()):  # a source at a time, sorted
+            spans = self.record_spans.get(sid, []) + link_spans.get(sid, [])
             if spans:
                 triples = zip(*[iter(spans)] * 3)
-                for i, users in enumerate(sentence_users(list(zip(starts[lo:hi], ends[lo:hi])), triples), start=lo):
-                    if users:
-                        users |= set(used_by[i].split(" | ")) if used_by[i] else set()
-                        used_by[i] = " | ".join(sorted(users))
+                for i, users in sentence_users(starts[lo:hi], ends[lo:hi], triples).items():
+                    i += lo
+                    if used_by[i]:
+                        users.update(used_by[i].split(" | "))
+                    used_by[i] = " | ".join(sorted(users))
             lo = hi
         batch = batch.set_column(batch.schema.get_field_index("used_by"), "used_by", pa.array(used_by, pa.string()))
         self.local.replace(p, "coverage", batch.set_column(batch.schema.get_field_index("is_used"), "is_used",

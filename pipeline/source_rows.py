@@ -233,18 +233,24 @@ def evidence_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def sentence_users(sentences: list[tuple[int, int]], spans: Iterable[tuple[int, int, str]]) -> list[set[str]]:
-    """For each sentence (sorted, disjoint), the records whose spans overlap it; a sweep, not a product."""
-    users: list[set[str]] = [set() for _ in sentences]
-    starts, ends, n = [a for a, _ in sentences], [b for _, b in sentences], len(sentences)
+def sentence_users(starts: list[int], ends: list[int], spans: Iterable[tuple[int, int, str]]) -> dict[int, set[str]]:
+    """For the sentences starts[i]:ends[i] (sorted, disjoint), the records whose spans overlap each (an
+    empty span: the sentence it sits in), by sentence index; sentences no span touches are left out
+    (most are). A sweep, not a product."""
+    users: dict[int, set[str]] = {}
+    n = len(starts)
     for a, b, who in spans:
-        stop = b if b > a else a + 1  # an empty span still marks the sentence it sits in
+        stop = b if b > a else a + 1
         i = bisect.bisect_right(starts, a) - 1
         if i < 0:
             i = 0
         while i < n and starts[i] < stop:
             if ends[i] > a:
-                users[i].add(who)
+                found = users.get(i)
+                if found is None:
+                    users[i] = {who}
+                else:
+                    found.add(who)
             i += 1
     return users
 
@@ -285,11 +291,12 @@ def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_
 
 
 def _coverage(rows, text: str, sid: str, sentences, spans) -> None:
-    users_of = sentence_users(sentences, spans)
+    starts, ends = [a for a, _ in sentences], [b for _, b in sentences]
+    users_of = sentence_users(starts, ends, spans)
     rows["source_id"].extend([sid] * len(sentences))
     rows["sentence_no"].extend(range(1, len(sentences) + 1))
-    rows["char_start"].extend(a for a, _ in sentences)
-    rows["char_end"].extend(b for _, b in sentences)
+    rows["char_start"].extend(starts)
+    rows["char_end"].extend(ends)
     rows["text"].extend(" ".join(text[a:b].split()) for a, b in sentences)
-    rows["is_used"].extend(bool(users) for users in users_of)
-    rows["used_by"].extend(" | ".join(sorted(users)) or None for users in users_of)
+    rows["is_used"].extend(i in users_of for i in range(len(sentences)))
+    rows["used_by"].extend(" | ".join(sorted(users_of[i])) if i in users_of else None for i in range(len(sentences)))

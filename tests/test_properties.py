@@ -159,4 +159,6 @@ def test_sentence_users_are_the_spans_that_overlap_each_sentence(case):
 
     sentences, spans = case
     expected = [{who for a, b, who in spans if s < max(b, a + 1) and e > a} for s, e in sentences]
-    assert sentence_users(sentences, spans) == expected
+    found = sentence_users([s for s, _ in sentences], [e for _, e in sentences], spans)
+    assert [found.get(i, set()) for i in range(len(sentences))] == expected
+    assert all(found.values())  # a sentence no span touches is left out
