@@ -213,8 +213,9 @@ class _Resolver:
                 rec.put(name, v.value, _ev(sid, v))
         if m.year is not None:
             rec.put("year", m.year.value, _ev(sid, m.year))
-        date = m.date
-        if not any(rec.get(k) for k in ("ordinal", "city", "country_code", "year", "is_virtual")) and not (date and date.month):
+        date, values = m.date, rec.values
+        if not (values.get("ordinal") or values.get("city") or values.get("country_code") or values.get("year")
+                or values.get("is_virtual")) and not (date and date.month):
             self.meeting_of_mention[m.key] = None  # a council named with nothing that identifies the meeting
             return
         entry = self._chronology_match(x, m, rec)
@@ -270,9 +271,9 @@ class _Resolver:
             rec.put("date_precision", "year", rec.evidence["year"])
 
     def _chronology_match(self, x: _Item, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
-        d = m.date
-        signature = (tuple(rec.get(k) for k in ("body", "year", "ordinal", "city", "country_code", "is_virtual")),
-                     (d.month, d.day) if d is not None else None)
+        d, values = m.date, rec.values
+        signature = ((values.get("body"), values.get("year"), values.get("ordinal"), values.get("city"),
+                      values.get("country_code"), values.get("is_virtual")), (d.month, d.day) if d is not None else None)
         if signature not in self.chronology_cache:  # repeated mentions of one meeting are matched once
             self.chronology_cache[signature] = [c for c in self.ref.chronology if self._agrees(c, m, rec)]
         cands = self.chronology_cache[signature]
