@@ -354,7 +354,7 @@ class _Reader:
 
     def _gate(self, name: str) -> bool:
         """Whether the current sentence may match the family of patterns behind gate `name`."""
-        return self.folded is None or self.g[name].search(self.folded) is not None
+        return self._from(name) is not None
 
     def _from(self, name: str) -> int | None:
         """Where a search for the family of patterns behind gate `name` may start in the current sentence:
