@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -126,13 +127,16 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     return BuildResult(Path(out_dir), counts, warnings, seconds, extracted=extracted)
 
 
-def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path):
-    """Each source's mentions (in source order), every source's own rows (RowParts in parts_dir, in source
-    order) and how many sources came from the cache. Misses are extracted in a process pool, in
-    contiguous chunks whose rows a worker writes as one part; workers fill the cache."""
+def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, local, counts: dict):
+    """Each source and its mentions, yielded in source order as soon as it and every source before it are
+    extracted (or come from the cache). Every source's own rows go into parts in `local`'s folder (in
+    source order; `local` holds them all once this is exhausted) and `counts` gets the mentions found
+    and the sources taken from the cache. Misses are extracted in a process pool, in contiguous chunks
+    whose rows a worker writes as one part; workers fill the cache."""
     from pipeline import cache
-    from pipeline.source_rows import RowParts, combine_rows, write_part
+    from pipeline.source_rows import combine_rows, write_part
 
+    parts_dir = local.folder
     results: list = [None] * len(sources)
     parts: list[tuple[int, str]] = []  # (first source index, part stem)
     run: list[tuple[int, dict]] = []  # cached sources in a row, written as one part (of at most 64)
@@ -157,26 +161,35 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
             hit.tables = {}
             results[i] = hit
     write_run()
+    counts.update(meetings=0, documents=0, reused=len(sources) - len(todo))
     chunks = _chunks(todo, workers)
     jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir, parts_dir, f"x{chunk[0]:07d}")
             for chunk in chunks]
-    if workers > 1 and len(chunks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    with contextlib.ExitStack() as stack:
+        if workers > 1 and len(chunks) > 1:
+            from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(_extract_chunk, *zip(*jobs)))
-    else:
-        done = [_extract_chunk(*job, ref=ref) for job in jobs]
-    for chunk, job, light in zip(chunks, jobs, done):
-        for i, r in zip(chunk, light):
-            results[i] = r
-        parts.append((chunk[0], job[-1]))
-    local = RowParts(parts_dir)
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            done = pool.map(_extract_chunk, *zip(*jobs))  # every chunk submitted now, results in order
+        else:
+            done = (_extract_chunk(*job, ref=ref) for job in jobs)
+        ready = 0  # the sources before this one have been yielded
+        for chunk, job, light in itertools.chain(zip(chunks, jobs, done), [((), None, ())]):
+            for i, r in zip(chunk, light):
+                results[i] = r
+            if job is not None:
+                parts.append((chunk[0], job[-1]))
+            last = chunk[-1] + 1 if chunk else len(sources)  # every source before is in
+            while ready < last:
+                r, results[ready] = results[ready], None
+                counts["meetings"] += len(r.meetings)
+                counts["documents"] += len(r.documents)
+                yield sources[ready], r
+                ready += 1
     for _, stem in sorted(parts):
         local.add(stem)
     if cache_dir:
         cache.prune(cache_dir, set(keys))
-    return results, local, len(sources) - len(todo)
 
 
 def _chunks(todo: list[int], workers: int, largest: int = 64, smallest: int = 8) -> list[list[int]]:
@@ -198,21 +211,27 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
     Resolved records, how many sources were extracted anew, and the two stages' seconds.
     `extracted_all`, an event, is set once extraction is over (the parent then uses the idle core)."""
     from pipeline.resolve import resolve
+    from pipeline.source_rows import RowParts
 
     seconds: dict[str, float] = {}
     clock = _Clock(seconds, progress)
+    counts: dict[str, int] = {}
+    local = RowParts(parts_dir)
     child = in_child()  # then it ends once it has handed its result back: nothing need be freed
-    with no_cycle_collection(resume=not child):  # here and in the workers forked here
+
+    def as_extracted():  # each source as soon as it is extracted: resolve merges its meetings meanwhile
         with clock("extract") as say:
-            results, local, reused = _extract_all(sources, ref, fingerprint, cache_dir, workers, parts_dir)
-            say(f"{sum(len(r.meetings) for r in results)} meeting and {sum(len(r.documents) for r in results)} "
-                f"document mention(s); {reused} of {len(results)} source(s) from the cache")
-        extracted = len(results) - reused
+            yield from _extract_all(sources, ref, fingerprint, cache_dir, workers, local, counts)
+            say(f"{counts['meetings']} meeting and {counts['documents']} document mention(s); "
+                f"{counts['reused']} of {len(sources)} source(s) from the cache")
         if extracted_all is not None:
             extracted_all.set()
-        start = time.perf_counter()
-        resolved = resolve(results, local, sources, ref, workers, keep=_LEFT_TO_EXIT if child else None)
-        seconds["resolve"] = round(time.perf_counter() - start, 3)
+        counts["resolve_start"] = time.perf_counter()
+
+    with no_cycle_collection(resume=not child):  # here and in the workers forked here
+        resolved = resolve(as_extracted(), local, ref, workers, keep=_LEFT_TO_EXIT if child else None)
+        seconds["resolve"] = round(time.perf_counter() - counts["resolve_start"], 3)
+    extracted = len(sources) - counts["reused"]
     return resolved, extracted, seconds
 
 

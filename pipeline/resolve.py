@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.errors import Issue
@@ -108,21 +109,20 @@ class _Item:
     rows: SourceRows
 
 
-def resolve(results: list[SourceRows], local: RowParts | None, sources: list[SourceText], ref: Reference,
+def resolve(extracted: Iterable[tuple[SourceText, SourceRows]], local: RowParts | None, ref: Reference,
             workers: int = 1, keep: list | None = None) -> Resolved:
     """Merge mentions of every source into records, fill from the chronology, and link the sources'
     own rows (`local`: statements, statement themes, evidence, coverage and links, in parts in source
-    order; None takes them from `results`) to them, one part at a time (in `workers` processes). `results`
-    is emptied: each source's mentions are let go once merged (they are most of a large build's memory).
+    order; None takes them from the extracted rows) to them, one part at a time (in `workers` processes).
+
+    `extracted` gives each source and what was extracted from it, in source order, and may be given as
+    they are extracted: meeting mentions are merged as they come (on the core a pool's workers leave
+    free between their runs), the rest once it is exhausted, when `local` must hold every part. Each
+    source's mentions are let go once merged (they are most of a large build's memory).
     `keep`, when given, receives the resolver's working state (the merged records and their evidence,
     millions of small objects at scale): a process about to end is spared freeing them one by one."""
-    if local is None:
-        local = RowParts()
-        local.add(combine_rows([r.tables for r in results]))
-    items = [_Item(s, r) for s, r in zip(sources, results)]
-    results.clear()  # the mentions are let go as they are merged: no other reference may keep them
-    resolver = _Resolver(items, local, ref, workers)
-    resolved = resolver.run()
+    resolver = _Resolver(ref, workers)
+    resolved = resolver.run(extracted, local)
     if keep is not None:
         keep.append(resolver)
     return resolved
@@ -145,12 +145,12 @@ def _norm_title(title: str) -> str:
 
 
 class _Resolver:
-    def __init__(self, items: list[_Item], local: RowParts, ref: Reference, workers: int = 1):
-        self.ex = items
+    def __init__(self, ref: Reference, workers: int = 1):
+        self.ex: list[_Item] = []
         self.workers = workers
         self.record_spans: dict[str, list] = {}  # per source, the spans records rest on (flat: start, end, user, ...)
-        self.local = local
-        self.texts = {x.source.source_id: x.source.text for x in items}
+        self.local: RowParts | None = None  # the sources' own rows, once every source has come
+        self.texts: dict[str, str] = {}
         self.ref = ref
         self.warnings: list[Issue] = []
         self.meetings: dict[str, Fielded] = {}
@@ -162,13 +162,23 @@ class _Resolver:
         self.chronology_cache: dict[tuple, list[ChronologyEntry]] = {}
         self.document_chronology_cache: dict[tuple, tuple[ChronologyEntry | None, str]] = {}
 
-    def run(self) -> Resolved:
-        """Records of every table from all the mentions."""
-        for x in self.ex:
-            self.warnings.extend(x.rows.warnings)
-            for m in x.rows.meetings:
+    def run(self, extracted: Iterable[tuple[SourceText, SourceRows]], local: RowParts | None) -> Resolved:
+        """Records of every table from all the mentions, and the sources' own rows linked to them."""
+        own = [] if local is None else None  # the sources' own rows, when they are not in parts already
+        for source, rows in extracted:  # meetings as the sources come (perhaps still being extracted)
+            x = _Item(source, rows)
+            self.ex.append(x)
+            self.texts[source.source_id] = source.text
+            if own is not None:
+                own.append(rows.tables)
+            self.warnings.extend(rows.warnings)
+            for m in rows.meetings:
                 self._meeting(x, m)
-            x.rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
+            rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
+        if own is not None:
+            local = RowParts()
+            local.add(combine_rows(own))
+        self.local = local
         self._merge_placeless_meetings()
         for x in self.ex:
             for d in x.rows.documents:

@@ -32,7 +32,7 @@ texts = st.lists(st.one_of(st.sampled_from(SEED_SENTENCES), st.text(min_size=1, 
 
 def build_tables(text: str, source_id: str = "s"):
     source = source_from_text(text, source_id)
-    resolved = resolve([source_rows(extract(source, REF), REF)], None, [source], REF)
+    resolved = resolve([(source, source_rows(extract(source, REF), REF))], None, REF)
     tables = {name: conform(resolved.pop(name), table) for name, table in load_tables().items()}
     return tables, {source_id: text}
 
