@@ -262,10 +262,25 @@ def _sql_escape(text: str) -> str:
 def _write_checksums(folder: Path, known: dict[str, tuple[int, str]]) -> None:
     """SHA256SUMS of every file, reusing the digests taken as the files were written."""
     lines = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        lines.append(f"{known[rel][1] if rel in known else _digest(path)[1]}  {rel}")
+    for rel in sorted(_files_under(folder), key=lambda rel: rel.split("/")):  # as paths sort: folder by folder
+        lines.append(f"{known[rel][1] if rel in known else _digest(folder / rel)[1]}  {rel}")
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _files_under(folder: Path) -> list[str]:
+    """Every file under folder, as a POSIX path relative to it (one directory listing per folder, no
+    stat per file: tens of thousands of texts at scale)."""
+    found, todo = [], [""]
+    while todo:
+        rel = todo.pop()
+        with os.scandir(folder / rel) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(name)
+                elif entry.is_file():
+                    found.append(name)
+    return found
 
 
 def _swap(tmp: Path, out_dir: Path) -> None:
