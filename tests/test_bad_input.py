@@ -352,3 +352,29 @@ def test_a_link_is_followed_and_must_stay_in_the_raw_folder(tmp_path, target, ru
         with pytest.raises(PipelineError) as err:
             ingest(raw)
         assert [i.rule for i in err.value.issues] == [rule]
+
+
+SOURCE = "Peace\u00a0and  order.\nNext line."
+SPAN_CASES = [  # (start, end, text column, does the span reproduce it?)
+    (0, 16, "Peace and order", True),       # a no-break space and a double space normalise to single spaces
+    (0, 16, "Peace\u00a0and  order", False),  # the span's raw text, but the column is not in normal form
+    (0, 5, "Peace", True),
+    (0, 5, " Peace", False),
+    (16, 28, ". Next line.", True),           # a line break normalises to a space
+    (17, 28, ". Next line.", False),          # off by one
+    (18, 28, "Next line.", True),
+    (17, 22, "\nNext", False),
+    (0, 99, "Peace", False),                  # past the end of the text
+]
+
+
+@pytest.mark.parametrize("start, end, text, reproduces", SPAN_CASES)
+def test_a_span_reproduces_its_text_only_in_normal_form(start, end, text, reproduces):
+    import pandas as pd
+
+    from pipeline.validate import _span_issues
+
+    frame = pd.DataFrame({"source_id": ["s", "missing", None], "char_start": [start] * 3, "char_end": [end] * 3,
+                          "text": [text] * 3})  # a source id with no text is another check's to report
+    issues = _span_issues({"statements": frame}, {"s": SOURCE}, names=("statements",))
+    assert [(i.where, i.rule) for i in issues] == ([] if reproduces else [("table statements row 0", "span_mismatch")])
