@@ -89,7 +89,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         staging.wait()  # before anything else is forked
         seconds.update(child_seconds)
         with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
-            counts, unused = _conform_all(resolved, scratch, cores)
+            counts, unused = _conform_all(resolved, scratch, cores, staging)
             shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         # validation runs beside the writing of the files (on another core, when there is one); the files
@@ -257,11 +257,12 @@ _LEFT_TO_EXIT: list = []  # what a child process holds until it ends, rather tha
 CONFORMED_ASIDE = ("statement_themes", "evidence")  # with 2+ workers, conformed in a child beside the rest
 
 
-def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[str, int], int]:
+def _conform_all(resolved, scratch: _Scratch, workers: int = 1, staging=None) -> tuple[dict[str, int], int]:
     """Conform every table of the resolved records and rows into the scratch folder, a table at a time
-    (with two workers or more, the CONFORMED_ASIDE tables in a forked child meanwhile): the row counts
-    and the number of sentences no record uses. A failure is that of the first failing table in schema
-    order, as if they had been conformed one after another."""
+    (with two workers or more, the CONFORMED_ASIDE tables in a forked child meanwhile, while the files
+    of the others are written into `staging`): the row counts and the number of sentences no record
+    uses. A failure is that of the first failing table in schema order, as if they had been conformed
+    one after another."""
     from pipeline.schemas import load_tables
 
     names = list(load_tables())
@@ -269,6 +270,8 @@ def _conform_all(resolved, scratch: _Scratch, workers: int = 1) -> tuple[dict[st
     other = Forked(_conform_tables, resolved, scratch, aside, workers) if aside else None
     try:
         done = _conform_tables(resolved, scratch, [n for n in names if n not in aside], workers)
+        if other is not None and staging is not None and not any(isinstance(d, PipelineError) for d in done.values()):
+            staging.write_tables(scratch, [n for n in names if n in done])  # on the core the child leaves free
         if other is not None:
             done.update(other.result())
     finally:

@@ -42,6 +42,7 @@ class Staging:
             shutil.rmtree(self.folder)
         self.folder.mkdir()
         self.files: dict[str, tuple[int, str]] = {}
+        self.tables: set[str] = set()  # those whose CSV and Parquet files are written already
         self.error: BaseException | None = None
         self.sources = sorted(texts)
         self.thread = threading.Thread(target=self._write, args=(texts,), name="staging", daemon=True) if thread else None
@@ -59,6 +60,16 @@ class Staging:
                                                     (REFERENCE_DIR.parent / source["path"]).read_bytes())
         except BaseException as err:  # noqa: BLE001 - raised again by wait(), in the caller's thread
             self.error = err
+
+    def write_tables(self, arrow: dict, names: list[str]) -> None:
+        """Write these tables' CSV and Parquet files now (in this thread), from conformed Arrow tables:
+        a build does it while another process still conforms the rest; `publish` writes the others."""
+        for name in names:
+            table = arrow[name]
+            self.files[f"csv/{name}.csv"] = _write_csv(self.folder / "csv" / f"{name}.csv", table)
+            self.files[f"parquet/{name}.parquet"] = _write_parquet(self.folder / "parquet" / f"{name}.parquet", table)
+            self.tables.add(name)
+            del table
 
     def wait(self) -> dict[str, tuple[int, str]]:
         """The files written (path -> size, sha256), once they all are."""
@@ -95,15 +106,9 @@ def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, sec
     staging = staging or Staging(out_dir, texts, thread=False)
     tmp = staging.folder
     try:
-        files: dict[str, tuple[int, str]] = {}
-        counts: dict[str, int] = {}
-        for name in tables:  # a table at a time: `arrow` may read each from disk when asked
-            table = arrow[name]
-            counts[name] = table.num_rows
-            files[f"csv/{name}.csv"] = _write_csv(tmp / "csv" / f"{name}.csv", table)
-            files[f"parquet/{name}.parquet"] = _write_parquet(tmp / "parquet" / f"{name}.parquet", table)
-            del table
-        files.update(staging.wait())
+        counts = {name: arrow[name].num_rows for name in tables}
+        staging.write_tables(arrow, [name for name in tables if name not in staging.tables])  # a table at a time
+        files = staging.wait()
         raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in staging.sources]
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         _write(tmp / "datapackage.json", json_bytes(package))
