@@ -7,7 +7,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -70,7 +69,6 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     scratch = _Scratch(out_dir)  # rows between stages live here, on disk: only the part at hand is in memory
     cores = workers or os.cpu_count() or 1
     staging = None
-    early: dict = {}  # tables conformed while the child resolves (with 2+ workers)
     texts = {s.source_id: s.text for s in corpus.sources}
     try:
         # extraction and resolution in a child process: the mentions and the many small objects made of
@@ -87,12 +85,11 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
                 pass
             staging = Staging(out_dir, texts)
             _warm_up()
-            early = _conform_early(scratch, staging, cores)
         resolved, extracted, child_seconds = child.result()
         staging.wait()  # before anything else is forked
         seconds.update(child_seconds)
         with clock("resolve") as say:  # the records and rows conformed here, added to the child's resolve time
-            counts, unused = _conform_all(resolved, scratch, cores, staging, early)
+            counts, unused = _conform_all(resolved, scratch, cores, staging)
             shutil.rmtree(scratch.folder / "parts", ignore_errors=True)  # every row is in the tables now: free the disk
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         # validation runs beside the writing of the files (on another core, when there is one); the files
@@ -258,42 +255,21 @@ _LEFT_TO_EXIT: list = []  # what a child process holds until it ends, rather tha
 
 
 CONFORMED_ASIDE = ("statement_themes", "evidence")  # with 2+ workers, conformed in a child beside the rest
-CONFORMED_EARLY = ("statement_themes",)  # the sources' own rows, which resolving leaves as they are
-PART_STEM = re.compile(r"[cx](\d{7})")  # a part the extraction wrote: its first source's index (see _extract_all)
 
 
-def _conform_early(scratch: _Scratch, staging, workers: int) -> dict:
-    """Conform the CONFORMED_EARLY tables from the parts the extraction wrote (in source order), and
-    write their files into `staging`: done while the child resolves, on the core it leaves free. What
-    `_conform_tables` gives for them."""
-    from pipeline.source_rows import RowParts
-
-    parts = RowParts(scratch.folder / "parts")
-    stems = {path.name.split(".", 1)[0] for path in parts.folder.glob("*.arrow")}
-    for stem in sorted((s for s in stems if PART_STEM.fullmatch(s)), key=lambda s: (int(s[1:]), s)):
-        parts.add(stem)
-    early = {name: parts.collect(name) for name in CONFORMED_EARLY}
-    done = _conform_tables(early, scratch, list(CONFORMED_EARLY), workers)  # each table popped from `early`
-    staging.write_tables(scratch, [n for n, d in done.items() if not isinstance(d, PipelineError)])
-    return done
-
-
-def _conform_all(resolved, scratch: _Scratch, workers: int = 1, staging=None, early: dict | None = None
-                 ) -> tuple[dict[str, int], int]:
+def _conform_all(resolved, scratch: _Scratch, workers: int = 1, staging=None) -> tuple[dict[str, int], int]:
     """Conform every table of the resolved records and rows into the scratch folder, a table at a time
     (with two workers or more, the CONFORMED_ASIDE tables in a forked child meanwhile, while the files
-    of the others are written into `staging`), but for those conformed `early`: the row counts and the
-    number of sentences no record uses. A failure is that of the first failing table in schema order,
-    as if they had been conformed one after another."""
+    of the others are written into `staging`): the row counts and the number of sentences no record
+    uses. A failure is that of the first failing table in schema order, as if they had been conformed
+    one after another."""
     from pipeline.schemas import load_tables
 
-    early = early or {}
-    names = [n for n in load_tables() if n not in early]
+    names = list(load_tables())
     aside = [n for n in CONFORMED_ASIDE if n in names] if workers > 1 else []
     other = Forked(_conform_tables, resolved, scratch, aside, workers) if aside else None
     try:
         done = _conform_tables(resolved, scratch, [n for n in names if n not in aside], workers)
-        done.update(early)
         if other is not None and staging is not None and not any(isinstance(d, PipelineError) for d in done.values()):
             staging.write_tables(scratch, [n for n in names if n in done])  # on the core the child leaves free
         if other is not None:
@@ -301,7 +277,6 @@ def _conform_all(resolved, scratch: _Scratch, workers: int = 1, staging=None, ea
     finally:
         if other is not None:
             other.close()
-    names = list(load_tables())
     failed = next((done[n] for n in names if isinstance(done.get(n), PipelineError)), None)
     if failed is not None:
         raise failed
