@@ -116,8 +116,8 @@ def resolve(extracted: Iterable[tuple[SourceText, SourceRows]], local: RowParts 
     order; None takes them from the extracted rows) to them, one part at a time (in `workers` processes).
 
     `extracted` gives each source and what was extracted from it, in source order, and may be given as
-    they are extracted: meeting mentions are merged as they come (on the core a pool's workers leave
-    free between their runs), the rest once it is exhausted, when `local` must hold every part. Each
+    they are extracted: meeting mentions are merged as they come (beside a pool's workers, while this
+    process would otherwise only wait for them), the rest once it is exhausted, when `local` must hold every part. Each
     source's mentions are let go once merged (they are most of a large build's memory).
     `keep`, when given, receives the resolver's working state (the merged records and their evidence,
     millions of small objects at scale): a process about to end is spared freeing them one by one."""

@@ -425,7 +425,8 @@ def _span_issues(frames: dict, texts: dict[str, str], names=tuple(SPAN_TABLES), 
             in_sids = [texts.get(sid) for sid in sids.dictionary.to_pylist()] + [None]  # the last: no source id
             expected = _arrow(frame[col].iloc[lo:lo + batch])
             normal = pc.invert(pc.match_substring_regex(expected, _not_normal_space())).fill_null(True).to_pylist()
-            columns = [sids.indices.fill_null(len(in_sids) - 1).to_pylist()] + [_values(frame[c].iloc[lo:lo + batch]) for c in (a, b)]
+            columns = [sids.indices.fill_null(len(in_sids) - 1).to_pylist()]
+            columns += [_values(frame[c].iloc[lo:lo + batch]) for c in (a, b)]
             for i, k, start, end, text, ok in zip(range(lo, lo + batch), *columns, expected.to_pylist(), normal):
                 source = in_sids[k]
                 if source is None:
