@@ -396,6 +396,9 @@ class _Scratch(Mapping):
             raise KeyError(name)
         return read_arrow(self.folder / f"{name}.arrow", columns, copy=False)  # read only: mapped, never copied
 
+    def __contains__(self, name) -> bool:  # (Mapping's would read the table)
+        return (self.folder / f"{name}.arrow").is_file()
+
     def __iter__(self):  # the tables put so far (perhaps by another process), in schema order
         from pipeline.schemas import load_tables
 
@@ -451,6 +454,9 @@ class _Frames(Mapping):
         read = getattr(self.tables, "columns", None)
         arrow = read(name, columns) if read else self.tables[name].select(columns)
         return to_frame(arrow, self.specs[name], columns)
+
+    def __contains__(self, name) -> bool:  # (Mapping's would make the table's pandas view, then drop it)
+        return name in self.tables
 
     def __iter__(self):
         return iter(self.tables)
