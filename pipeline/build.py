@@ -165,20 +165,22 @@ def _extract_all(sources, ref, fingerprint: str, cache_dir: Path | None, workers
     write_run()
     counts.update(meetings=0, documents=0, reused=len(sources) - len(todo))
     chunks = _chunks(todo, workers)
-    jobs = [([sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir, parts_dir, f"x{chunk[0]:07d}")
-            for chunk in chunks]
+    pooled = workers > 1 and len(chunks) > 1
+    # forked workers take their sources from the memory they inherit, by index: the texts are not
+    # serialised and piped to them (100 MB: about 0.5 s of CPU); elsewhere the sources travel
+    by_index = pooled and can_fork()
+    jobs = [(chunk if by_index else [sources[i] for i in chunk], [keys[i] for i in chunk], cache_dir, parts_dir,
+             f"x{chunk[0]:07d}") for chunk in chunks]
     with contextlib.ExitStack() as stack:
-        if workers > 1 and len(chunks) > 1:
+        if pooled:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            if can_fork():  # forked workers take their sources from the memory they inherit, by index:
-                # the texts are not serialised and piped to them (100 MB: about 0.5 s of CPU)
+            if by_index:
                 stack.enter_context(_inherited_sources(sources))
-                jobs = [(chunk, *job[1:]) for chunk, job in zip(chunks, jobs)]
-            context = multiprocessing.get_context("fork") if can_fork() else None
+            context = multiprocessing.get_context("fork") if by_index else None
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
-            task = _extract_inherited if can_fork() else _extract_chunk
+            task = _extract_inherited if by_index else _extract_chunk
             done = pool.map(task, *zip(*jobs))  # every chunk submitted now (the workers forked), results in order
         else:
             done = (_extract_chunk(*job, ref=ref) for job in jobs)
