@@ -404,7 +404,7 @@ class _Scratch(Mapping):
     def __iter__(self):  # the tables put so far (perhaps by another process), in schema order
         from pipeline.schemas import load_tables
 
-        return (name for name in load_tables() if (self.folder / f"{name}.arrow").is_file())
+        return (name for name in load_tables() if name in self)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -185,7 +185,7 @@ def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) ->
         data = f.read()
     digest = hashlib.sha256(data).hexdigest()
     plain = _plain(rel)
-    shown = str(raw_dir / rel) if not plain else rel if str(raw_dir) == "." else os.path.join(raw_dir, rel)
+    shown = os.path.join(raw_dir, rel) if plain and str(raw_dir) != "." else str(raw_dir / rel)
     if entry.get("sha256") and entry["sha256"].lower() != digest:
         issues.append(Issue(shown, "checksum_mismatch",
                             f"sha256 is {digest}, the manifest says {entry['sha256']}: the file was changed"))
