@@ -167,19 +167,24 @@ def _year(name: str = "y") -> str:
 
 
 DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
-    # (pattern, needs a month name, needs a year): a sentence without one skips the patterns that need it
-    (re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"), True, False),
-    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"), True, False),
-    (re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"), True, False),
-    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"), True, False),
-    (re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"), False, True),
-    (re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"), True, True),
-    (re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"), True, False),
-    (re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"), False, True),
-    (re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"), False, True),
+    # (pattern, what it needs, where it may start): a sentence without a month name, a year or a digit
+    # skips the patterns that need one; a pattern that opens with a month name or a year is searched
+    # from the first place the gate of that finds one (no match of it can start before)
+    (re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"), ("month", "digit"), None),
+    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"), ("month", "digit"), "month"),
+    (re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"), ("month", "digit"), None),
+    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"), ("month", "digit"), "month"),
+    (re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"), ("year",), "year"),
+    (re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"), ("month", "year"), "month"),
+    (re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"), ("month",), None),
+    (re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"), ("year",), None),
+    (re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"), ("year",), "year"),
 ]
-MONTH_GATE = re.compile(_MONTH)  # where no month name is, no pattern that needs one is tried
-YEAR_GATE = re.compile(r"(?:19|20)\d{2}")
+DATE_GATES = {  # where none is found, no pattern that needs it is tried
+    "month": re.compile(_MONTH),
+    "year": re.compile(r"(?:19|20)\d{2}"),
+    "digit": re.compile(r"\d"),  # a day's number
+}
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
 NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
 WORDS = re.compile(r"\w+")
@@ -222,6 +227,19 @@ def _folded_twin(pattern: re.Pattern) -> re.Pattern | None:
     return re.compile(_lower_pattern(pattern.pattern))
 
 
+def _all_at(patterns) -> tuple[re.Pattern, list[int]] | None:
+    """One pattern that, matched at a position, captures in a group of its own what each of `patterns`
+    matches there (the span (-1, -1) where one does not): one call in place of a `match` each.
+    None where a pattern is missing or they do not combine (their own group names clash)."""
+    if any(p is None for p in patterns):
+        return None
+    try:
+        rx = re.compile("".join(f"(?:(?=(?P<_at{i}>{p.pattern})))?" for i, p in enumerate(patterns)))
+    except re.error:
+        return None
+    return rx, [rx.groupindex[f"_at{i}"] for i in range(len(patterns))]
+
+
 def _alternation(items) -> str:
     return "(?:" + "|".join(sorted(items, key=len, reverse=True)) + ")"
 
@@ -256,7 +274,7 @@ def _grammar(ref: Reference) -> dict:
         "any_actor": _gate([rf"\b{_alternation(lx['paraphrase_actors'])}"]),
         "any_reporting_verb": _gate([rf"\b{_alternation(lx['reporting_verbs'])}\b"]),
         "bodies": body_patterns,
-        "bodies_folded": [(_folded_twin(p), body, council) for p, body, council in body_patterns],
+        "bodies_at": _all_at([_folded_twin(p) for p, _, _ in body_patterns]),
         "meeting_noun": re.compile(rf"\b{nouns}s?\b", re.I),
         "meeting_verb": re.compile(rf"\b{_alternation(lx['meeting_verbs'])}\b", re.I),
         "virtual": re.compile(rf"\b{_alternation(lx['virtual_cues'])}\b", re.I),
@@ -276,7 +294,9 @@ def _grammar(ref: Reference) -> dict:
         "title_opener": re.compile(rf"\s+({_alternation(lx['title_openers'])})\s+", re.I),
         "year_openers": set(lx["title_year_openers"]),
         "determiners": set(lx["title_determiners"]),
-        "status": [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()],
+        "status": [(rx, _folded_twin(rx), status) for rx, status in
+                   ((re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items())],
+        "any_status": _gate(rf"\b{_alternation(v)}\b" for v in lx["status_verbs"].values()),
         "quote_pairs": lx["quote_pairs"],
         "quote_openers": re.compile("[" + re.escape("".join(lx["quote_pairs"])) + "]"),
         "quote_marks": {opener: re.compile("[" + re.escape(opener + "".join(closers)) + "]")
@@ -298,6 +318,9 @@ def _grammar(ref: Reference) -> dict:
                            for role, v in lx["signatory_cues"].items()],
         "themes": themes,
         "themes_folded": [_folded_twin(rx) for _, rx in themes],
+        # each theme's terms as its folded twin matches them: a lower-cased text holding none of them
+        # as a substring cannot match the twin (a test in C, where a scan by the pattern costs 10x more)
+        "theme_needles": [tuple(term.lower() for term in t.terms) for t, _ in themes],
     }
     # patterns searched in (nearly) every sentence, with their twins for the lower-cased sentence
     grammar.update({f"{name}_folded": _folded_twin(grammar[name]) for name in FOLDED_SEARCHES})
@@ -351,6 +374,13 @@ class _Reader:
         if twin is not None and sent is self.sentence and self.folded is not None:
             return twin.search(self.folded)
         return self.g[name].search(sent)
+
+    def _finditer(self, pattern: re.Pattern, twin: re.Pattern | None, sent: str, start: int = 0):
+        """pattern.finditer(sent, start); for the sentence being read, its twin's in the lower-cased
+        sentence where there is one (as _search)."""
+        if twin is not None and sent is self.sentence and self.folded is not None:
+            return twin.finditer(self.folded, start)
+        return pattern.finditer(sent, start)
 
     def _gate(self, name: str) -> bool:
         """Whether the current sentence may match the family of patterns behind gate `name`."""
@@ -553,16 +583,21 @@ class _Reader:
         if folded is not None and first is None:
             return None
         best = None
-        for (pattern, body, council), (twin, _, _) in zip(self.g["bodies"], self.g["bodies_folded"]):
-            if twin is not None and first is not None:  # no name starts before the gate's first match
-                mt = twin.match(folded, first.start())
-            else:
-                mt = pattern.search(sent)
+        at = self.g["bodies_at"]
+        if first is not None and at is not None:  # no name starts before the gate's first match: the names there
+            regs = at[0].match(folded, first.start()).regs
+            for j, (_, body, council) in zip(at[1], self.g["bodies"]):
+                a, b = regs[j]
+                if a >= 0 and (best is None or b - a > best[0]):
+                    best = (b - a, body, (s + a, s + b), council)
+            return None if best is None else best[1:]
+        for pattern, body, council in self.g["bodies"]:
+            mt = pattern.search(sent)
             if mt:
                 cand = (mt.start(), -(mt.end() - mt.start()))
                 if best is None or cand < best[0]:
                     best = (cand, body, (s + mt.start(), s + mt.end()), council)
-        return None if best is None else (best[1], best[2], best[3])
+        return None if best is None else best[1:]
 
     def _ordinal(self, s: int, sent: str) -> Val | None:
         mt = self._search("ordinal", sent)
@@ -580,10 +615,8 @@ class _Reader:
         return Val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), "inferred", "anniversary_year")
 
     def _place(self, s: int, sent: str) -> tuple[Val | None, Val | None]:
-        twin, start = self.g["city_folded"], self._from("any_city")
-        cities = () if start is None else (twin.finditer(self.folded, start) if twin is not None and self.folded is not None
-                                           else self.g["city"].finditer(sent, start))
-        for mt in cities:
+        start = self._from("any_city")
+        for mt in () if start is None else self._finditer(self.g["city"], self.g["city_folded"], sent, start):
             name = sent[mt.start():mt.end()]
             if not name[0].isupper():
                 continue
@@ -611,15 +644,17 @@ class _Reader:
 
     # -- dates
     def _dates(self, s: int, sent: str) -> list[DateMention]:
-        month, year = MONTH_GATE.search(sent) is not None, YEAR_GATE.search(sent) is not None
+        month, year = DATE_GATES["month"].search(sent), DATE_GATES["year"].search(sent)
         if not (month or year):
             return []
+        # (a pattern that needs a digit needs a month name too)
+        found_at = {"month": month, "year": year, "digit": DATE_GATES["digit"].search(sent) if month else None}
         taken: list[tuple[int, int]] = []
         found = []
-        for pattern, needs_month, needs_year in DATE_PATTERNS:
-            if (needs_month and not month) or (needs_year and not year):
+        for pattern, needs, starts_at in DATE_PATTERNS:
+            if not all(map(found_at.__getitem__, needs)):
                 continue
-            for mt in pattern.finditer(sent):
+            for mt in pattern.finditer(sent, found_at[starts_at].start() if starts_at else 0):
                 if taken and any(mt.start() < b and a < mt.end() for a, b in taken):
                     continue
                 dm = self._date_from_match(s, mt)
@@ -812,8 +847,9 @@ class _Reader:
 
     def _status(self, s: int, sent: str, a: int, b: int) -> Val:
         best = None
-        for pattern, status in self.g["status"]:
-            for mt in pattern.finditer(sent):
+        start = self._from("any_status") if sent is self.sentence else 0
+        for pattern, twin, status in self.g["status"] if start is not None else ():
+            for mt in self._finditer(pattern, twin, sent, start):
                 dist = min(abs(mt.start() - b), abs(a - mt.end()))
                 if best is None or dist < best[0]:
                     best = (dist, status, mt)
@@ -920,8 +956,11 @@ class _Reader:
         """The actor and reporting verb in (part of) the current sentence (for the whole sentence, found once)."""
         if sent is self.sentence and self.actor[0] is sent:
             return self.actor[1]
-        found = (self.g["actor"].search(sent)  # the verb's gate first: cheaper, and it closes more often
-                 if self._gate("any_reporting_verb") and self._gate("any_actor") else None)
+        found = None
+        if self._gate("any_reporting_verb"):  # the verb's gate first: cheaper, and it closes more often
+            start = self._from("any_actor")  # an actor opens every match
+            if start is not None:
+                found = self.g["actor"].search(sent, start)
         if sent is self.sentence:
             self.actor = (sent, found)
         return found
@@ -1010,8 +1049,16 @@ class _Reader:
         if folded is not None and first is None:
             return
         start = first.start() if first is not None else 0  # no theme's term starts before the gate's first hit
-        for (theme, rx), twin in zip(self.g["themes"], self.g["themes_folded"]):
-            found = twin.finditer(folded, start) if twin is not None and folded is not None else rx.finditer(text, start)
+        for (theme, rx), twin, needles in zip(self.g["themes"], self.g["themes_folded"], self.g["theme_needles"]):
+            if twin is not None and folded is not None:
+                for needle in needles:
+                    if needle in folded:
+                        break
+                else:
+                    continue  # none of the theme's terms is in the text
+                found = twin.finditer(folded, start)
+            else:
+                found = rx.finditer(text, start)
             hits = [Val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), "stated", "theme_term_in_text")
                     for m in found]
             if hits:

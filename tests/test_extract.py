@@ -341,3 +341,35 @@ def test_lower_cased_twins_find_what_the_patterns_find():
                 best = ((mt.start(), mt.start() - mt.end()), body, mt.span(), council)
         reader.sentence, reader.folded = sent, folded
         assert reader._body(0, sent) == (None if best is None else (best[1], best[2], best[3])), sent
+
+
+def test_gates_and_shortcuts_find_what_the_full_searches_find():
+    """Dates, document statuses, actors and theme terms, found with the gates (a pattern searched only where
+    its gate finds something, and from there) and shortcuts (substrings, lower-cased twins), are what every
+    pattern searched in the whole sentence finds."""
+    from pipeline.extract import DATE_PATTERNS, StatementMention, _folded, _grammar, _Reader
+
+    g = _grammar(REF)
+    reader = _Reader(source_from_text("x"), REF)
+    for sent in _sentences_in_every_case():
+        reader.sentence, reader.folded, reader.text, reader.actor = sent, _folded(sent), sent, (None, None)
+        taken, dates = [], []
+        for pattern, _, _ in DATE_PATTERNS:
+            for mt in pattern.finditer(sent):
+                if not any(mt.start() < b and a < mt.end() for a, b in taken):
+                    taken.append(mt.span())
+                    dates.append(mt.start())
+        assert [d.start for d in reader._dates(0, sent)] == sorted(dates), sent
+        status = ("mentioned", (0, 0), None)  # the verb nearest to an empty title at the sentence's start
+        for pattern, _, name in g["status"]:
+            for mt in pattern.finditer(sent):
+                if status[2] is None or mt.start() < status[2]:
+                    status = (name, mt.span(), mt.start())
+        got = reader._status(0, sent, 0, 0)
+        assert (got.value, (got.start, got.end)) == status[:2], sent
+        actor = g["actor"].search(sent)
+        assert (actor and actor.span()) == ((found := reader._actor(sent)) and found.span()), sent
+        st = StatementMention("x", 0, len(sent), "paraphrase", "reported_speech", False)
+        reader._themes(st)
+        want = {theme.theme_id: [m.span() for m in rx.finditer(sent)] for theme, rx in g["themes"]}
+        assert {k: [(v.start, v.end) for v in hits] for k, hits in st.themes.items()} == {k: v for k, v in want.items() if v}, sent
