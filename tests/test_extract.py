@@ -344,7 +344,7 @@ def test_lower_cased_twins_find_what_the_patterns_find():
 
 
 def test_gates_and_shortcuts_find_what_the_full_searches_find():
-    """Dates, document statuses, actors and theme terms, found with the gates (a pattern searched only where
+    """Dates, document keywords and statuses, actors and theme terms, found with the gates (a pattern searched only where
     its gate finds something, and from there) and shortcuts (substrings, lower-cased twins), are what every
     pattern searched in the whole sentence finds."""
     from pipeline.extract import DATE_PATTERNS, StatementMention, _folded, _grammar, _Reader
@@ -369,6 +369,10 @@ def test_gates_and_shortcuts_find_what_the_full_searches_find():
         assert (got.value, (got.start, got.end)) == status[:2], sent
         actor = g["actor"].search(sent)
         assert (actor and actor.span()) == ((found := reader._actor(sent)) and found.span()), sent
+        head = " ".join(sent.split()[:6])
+        assert reader._starts_with_doc_keyword(sent) == any(p.search(head) for p, _ in g["doc_types"]), sent
+        for (pattern, _), twin in zip(g["doc_types"], g["doc_types_folded"]):
+            assert ([m.span() for m in reader._finditer(pattern, twin, sent)] == [m.span() for m in pattern.finditer(sent)]), sent
         st = StatementMention("x", 0, len(sent), "paraphrase", "reported_speech", False)
         reader._themes(st)
         want = {theme.theme_id: [m.span() for m in rx.finditer(sent)] for theme, rx in g["themes"]}

@@ -162,3 +162,41 @@ def test_sentence_users_are_the_spans_that_overlap_each_sentence(case):
     found = sentence_users([s for s, _ in sentences], [e for _, e in sentences], spans)
     assert [found.get(i, set()) for i in range(len(sentences))] == expected
     assert all(found.values())  # a sentence no span touches is left out
+
+
+_PIECES = ["a", "b", "ab", "a b", "(?:a )?", "(?:b|ab)", "b?", r"\b", r"\s+", "[ab]", "(a)", "(?P<n{}>b)", "(?=a)", "(?i:a)", "x*"]
+
+
+@st.composite
+def _alternations(draw):
+    """Pattern text: alternations (at the top and in groups) of short alternatives from a few letters,
+    so that many share their first letters."""
+    def alternation(depth):
+        alternatives = []
+        for _ in range(draw(st.integers(1, 5))):
+            pieces = [draw(st.sampled_from(["a", "b", "ab", "a b", "ba", ""]))]  # mostly opening with a letter
+            pieces += draw(st.lists(st.sampled_from(_PIECES), min_size=0, max_size=4))
+            if depth < 2 and draw(st.booleans()):
+                pieces.append(f"(?:{alternation(depth + 1)})" + draw(st.sampled_from(["", "?", "+"])))
+            alternatives.append("".join(pieces))
+        return "|".join(alternatives)
+
+    text = alternation(0)
+    for i in range(text.count("{}")):  # named groups need names of their own
+        text = text.replace("{}", str(i), 1)
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(_alternations(), st.text(alphabet="ab xA", max_size=30))
+def test_factored_patterns_find_what_the_written_ones_find(pattern, text):
+    """Alternatives sharing their first letter, factored (extract._factored), give the same matches and
+    groups in any text."""
+    import re
+
+    from pipeline.extract import _factored
+
+    written, factored = re.compile(pattern), re.compile(_factored(pattern))
+    assert factored.groupindex == written.groupindex
+    assert ([(m.span(), m.groups()) for m in factored.finditer(text)]
+            == [(m.span(), m.groups()) for m in written.finditer(text)]), _factored(pattern)
