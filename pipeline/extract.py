@@ -237,6 +237,7 @@ def _folded_twin(pattern: re.Pattern) -> re.Pattern | None:
 
 _TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\((?!\?)|\(\?(?:P<\w+>|[:=!]|<[=!])|\(\?|[)|]|.", re.S)
 _QUANTIFIERS = "?*+{"
+BOUNDARY_BEHIND = r"(?<!\w.)"  # after a letter: no letter before it
 
 
 def _factored(pattern: str) -> str:
@@ -244,6 +245,14 @@ def _factored(pattern: str) -> str:
     alternatives, _ = _alternatives(_TOKEN.findall(pattern), 0)
     if len(alternatives) > 1 and all(alt[:1] == ["\\b"] for alt in alternatives):
         alternatives = [["\\b", ("(?:", [alt[1:] for alt in alternatives])]]  # \bx|\by as \b(?:x|y)
+    first = alternatives[0]
+    if (len(alternatives) == 1 and first[:1] == ["\\b"] and len(first) > 1 and isinstance(first[1], tuple)
+            and first[1][0] == "(?:" and all(_opens_with_a_letter(alt) and alt[0].isalnum() for alt in first[1][1])
+            and not (len(first) > 2 and isinstance(first[2], str) and first[2][:1] in _QUANTIFIERS)):
+        # \b(?:ax|by)... as (?:a(?<!\w.)x|b(?<!\w.)y)...: before a letter, \b is "no letter before it", which
+        # can be asked once the letter is read; a pattern that opens with one of a few letters is searched
+        # by skipping to them (the engine's own fast scan), not by trying every place
+        return f"(?:{_written(first[1][1], after_head=BOUNDARY_BEHIND)}){_written([first[2:]])}"
     return _written(alternatives)
 
 
@@ -276,7 +285,7 @@ def _alternatives(tokens: list[str], i: int) -> tuple[list[list], int]:
     return alternatives, i
 
 
-def _written(alternatives: list[list]) -> str:
+def _written(alternatives: list[list], after_head: str = "") -> str:
     out, i = [], 0
     while i < len(alternatives):
         if not _opens_with_a_letter(alternatives[i]):
@@ -287,7 +296,8 @@ def _written(alternatives: list[list]) -> str:
         while i < len(alternatives) and _opens_with_a_letter(alternatives[i]):
             tails.setdefault(alternatives[i][0], []).append(alternatives[i][1:])
             i += 1
-        out += [head + (_written(rest) if len(rest) == 1 else f"(?:{_written(rest)})") for head, rest in tails.items()]
+        out += [head + after_head + (_written(rest) if len(rest) == 1 else f"(?:{_written(rest)})")
+                for head, rest in tails.items()]
     return "|".join(out)
 
 
