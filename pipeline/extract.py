@@ -247,7 +247,7 @@ def _factored(pattern: str) -> str:
         alternatives = [["\\b", ("(?:", [alt[1:] for alt in alternatives])]]  # \bx|\by as \b(?:x|y)
     first = alternatives[0]
     if (len(alternatives) == 1 and first[:1] == ["\\b"] and len(first) > 1 and isinstance(first[1], tuple)
-            and first[1][0] == "(?:" and all(_opens_with_a_letter(alt) and alt[0].isalnum() for alt in first[1][1])
+            and first[1][0] == "(?:" and all(_opens_with_a_letter(alt) and alt[0].isalnum() for alt in _spread(first[1][1]))
             and not (len(first) > 2 and isinstance(first[2], str) and first[2][:1] in _QUANTIFIERS)):
         # \b(?:ax|by)... as (?:a(?<!\w.)x|b(?<!\w.)y)...: before a letter, \b is "no letter before it", which
         # can be asked once the letter is read; a pattern that opens with one of a few letters is searched
@@ -286,6 +286,7 @@ def _alternatives(tokens: list[str], i: int) -> tuple[list[list], int]:
 
 
 def _written(alternatives: list[list], after_head: str = "") -> str:
+    alternatives = _spread(alternatives)
     out, i = [], 0
     while i < len(alternatives):
         if not _opens_with_a_letter(alternatives[i]):
@@ -296,9 +297,29 @@ def _written(alternatives: list[list], after_head: str = "") -> str:
         while i < len(alternatives) and _opens_with_a_letter(alternatives[i]):
             tails.setdefault(alternatives[i][0], []).append(alternatives[i][1:])
             i += 1
-        out += [head + after_head + (_written(rest) if len(rest) == 1 else f"(?:{_written(rest)})")
-                for head, rest in tails.items()]
+        for head, rest in tails.items():
+            rest = _spread(rest)
+            out.append(head + after_head + (_written(rest) if len(rest) == 1 else f"(?:{_written(rest)})"))
     return "|".join(out)
+
+
+def _spread(alternatives: list[list], most: int = 64) -> list[list]:
+    """Alternatives that open with a group of alternatives (of its own or optional, with no capturing group
+    anywhere in them), spread out: (?:x|y)z as xz|yz, (?:x|y)?z as xz|yz|z (the same trials in the same
+    order), so that they too can share their first letters; as they are where that would make more than `most`."""
+    out = []
+    for alt in alternatives:
+        head = alt[0] if alt else None
+        after = alt[1] if len(alt) > 1 and isinstance(alt[1], str) else ""
+        if isinstance(head, tuple) and head[0] == "(?:" and not _captures(alt):
+            if not (after and after[0] in _QUANTIFIERS):
+                out += _spread([inner + alt[1:] for inner in head[1]], most)
+                continue
+            if after == "?" and not (len(alt) > 2 and alt[2] in ("?", "+")):  # greedy: with it first, then without
+                out += _spread([inner + alt[2:] for inner in head[1]] + [alt[2:]], most)
+                continue
+        out.append(alt)
+    return out if len(out) <= most else alternatives
 
 
 def _opens_with_a_letter(alternative: list) -> bool:
