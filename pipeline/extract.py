@@ -149,84 +149,6 @@ def extract(source: SourceText, ref: Reference) -> Extraction:
     return _Reader(source, ref).read()
 
 
-# --- the grammar, compiled from the lexicon ---------------------------------------------------
-
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-MONTHS["sept"] = 9
-_MONTH = r"(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
-_DASH = r"\s*(?:-|–|—|to|and)\s*"
-
-
-def _day(name: str) -> str:
-    return rf"(?:the\s+)?(?P<{name}>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?"
-
-
-def _year(name: str = "y") -> str:
-    return rf"(?P<{name}>(?:19|20)\d{{2}})\b"
-
-
-DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
-    # (pattern, what it needs, where it may start): a sentence without a month name, a year or a digit
-    # skips the patterns that need one; a pattern that opens with a month name or a year is searched
-    # from the first place the gate of that finds one (no match of it can start before)
-    (re.compile(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?"), ("month", "digit"), None),
-    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?"), ("month", "digit"), "month"),
-    (re.compile(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?"), ("month", "digit"), None),
-    (re.compile(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?"), ("month", "digit"), "month"),
-    (re.compile(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"), ("year",), "year"),
-    (re.compile(rf"\b(?P<m>{_MONTH}),?\s+{_year()}"), ("month", "year"), "month"),
-    (re.compile(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b"), ("month",), None),
-    (re.compile(rf"\b(?:[Ii]n|of|during|for|since|year)\s+{_year()}"), ("year",), None),
-    (re.compile(rf"\b{_year()}\s+(?:summit|meeting|session)\b"), ("year",), "year"),
-]
-DATE_GATES = {  # where none is found, no pattern that needs it is tried
-    "month": re.compile(_MONTH),
-    "year": re.compile(r"(?:19|20)\d{2}"),
-    "digit": re.compile(r"\d"),  # a day's number
-}
-WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
-NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
-WORDS = re.compile(r"\w+")
-LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
-CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
-ENDS_COLON = re.compile(r":\s*$")
-ENDS_DOCUMENT = re.compile(r"\bdocument\s*,?\s*$", re.I)
-DATE_AFTER_TITLE = re.compile(r"\s*(?:of|dated|on)\s+")
-ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
-ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
-YEAR_WORD = re.compile(r"(19|20)\d\d\b")
-YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
-TITLE_HEAD = re.compile(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)")
-STATE_LIST = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)")
-
-
-_FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a\u03a3\u03c2]")  # lower() does not mirror IGNORECASE here
-
-
-def _folded(text: str) -> str | None:
-    """The text lower-cased for the gates, or None (gates open) where lower-casing is not case folding."""
-    return text.lower() if text.isascii() or not _FOLD_UNSAFE.search(text) else None
-
-
-def _lower_pattern(pattern: str) -> str:
-    """A pattern's literals lower-cased, escapes kept: for lower-cased text, without IGNORECASE."""
-    return re.sub(r"\\.|[^\\]+", lambda m: m.group(0) if m.group(0)[0] == "\\" else m.group(0).lower(), pattern)
-
-
-def _gate(patterns) -> re.Pattern:
-    """One case-sensitive pattern for lower-cased text, matching wherever any of the patterns might."""
-    return re.compile(_factored("|".join(_lower_pattern(p) for p in patterns)))
-
-
-def _folded_twin(pattern: re.Pattern) -> re.Pattern | None:
-    """An IGNORECASE pattern's exact twin for lower-cased text (same matches, same offsets), or None
-    when the pattern holds what lower-casing would change (inline flags, named groups)."""
-    if "(?-" in pattern.pattern or "(?P" in pattern.pattern:
-        return None
-    return re.compile(_factored(_lower_pattern(pattern.pattern)))
-
-
 # --- case-sensitive alternations, factored ------------------------------------------------------
 # The regex engine tries a word's alternatives one by one at every word start; most fail on their
 # first letter. Alternatives next to each other that open with the same letter are written to share
@@ -353,6 +275,85 @@ def _all_at(patterns) -> tuple[re.Pattern, list[int]] | None:
     except re.error:
         return None
     return rx, [rx.groupindex[f"_at{i}"] for i in range(len(patterns))]
+
+
+# --- the grammar, compiled from the lexicon ---------------------------------------------------
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH = r"(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
+_DASH = r"\s*(?:-|–|—|to|and)\s*"
+
+
+def _day(name: str) -> str:
+    return rf"(?:the\s+)?(?P<{name}>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?"
+
+
+def _year(name: str = "y") -> str:
+    return rf"(?P<{name}>(?:19|20)\d{{2}})\b"
+
+
+DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
+    # (pattern, what it needs, where it may start): a sentence without a month name, a year or a digit
+    # skips the patterns that need one; a pattern that opens with a month name or a year is searched
+    # from the first place the gate of that finds one (no match of it can start before); written by
+    # _factored, as the gates are
+    (re.compile(_factored(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?")), ("month", "digit"), None),
+    (re.compile(_factored(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?")), ("month", "digit"), "month"),
+    (re.compile(_factored(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?")), ("month", "digit"), None),
+    (re.compile(_factored(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?")), ("month", "digit"), "month"),
+    (re.compile(_factored(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b")), ("year",), "year"),
+    (re.compile(_factored(rf"\b(?P<m>{_MONTH}),?\s+{_year()}")), ("month", "year"), "month"),
+    (re.compile(_factored(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b")), ("month",), None),
+    (re.compile(_factored(rf"\b(?:in|In|of|during|for|since|year)\s+{_year()}")), ("year",), None),
+    (re.compile(_factored(rf"\b{_year()}\s+(?:summit|meeting|session)\b")), ("year",), "year"),
+]
+DATE_GATES = {  # where none is found, no pattern that needs it is tried
+    "month": re.compile(_factored(_MONTH)),
+    "year": re.compile(r"(?:19|20)\d{2}"),
+    "digit": re.compile(r"\d"),  # a day's number
+}
+WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
+NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
+WORDS = re.compile(r"\w+")
+LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
+CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
+ENDS_COLON = re.compile(r":\s*$")
+ENDS_DOCUMENT = re.compile(r"\bdocument\s*,?\s*$", re.I)
+DATE_AFTER_TITLE = re.compile(r"\s*(?:of|dated|on)\s+")
+ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
+ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
+YEAR_WORD = re.compile(r"(19|20)\d\d\b")
+YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
+TITLE_HEAD = re.compile(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)")
+STATE_LIST = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)")
+
+
+_FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a\u03a3\u03c2]")  # lower() does not mirror IGNORECASE here
+
+
+def _folded(text: str) -> str | None:
+    """The text lower-cased for the gates, or None (gates open) where lower-casing is not case folding."""
+    return text.lower() if text.isascii() or not _FOLD_UNSAFE.search(text) else None
+
+
+def _lower_pattern(pattern: str) -> str:
+    """A pattern's literals lower-cased, escapes kept: for lower-cased text, without IGNORECASE."""
+    return re.sub(r"\\.|[^\\]+", lambda m: m.group(0) if m.group(0)[0] == "\\" else m.group(0).lower(), pattern)
+
+
+def _gate(patterns) -> re.Pattern:
+    """One case-sensitive pattern for lower-cased text, matching wherever any of the patterns might."""
+    return re.compile(_factored("|".join(_lower_pattern(p) for p in patterns)))
+
+
+def _folded_twin(pattern: re.Pattern) -> re.Pattern | None:
+    """An IGNORECASE pattern's exact twin for lower-cased text (same matches, same offsets), or None
+    when the pattern holds what lower-casing would change (inline flags, named groups)."""
+    if "(?-" in pattern.pattern or "(?P" in pattern.pattern:
+        return None
+    return re.compile(_factored(_lower_pattern(pattern.pattern)))
 
 
 def _alternation(items) -> str:
@@ -659,13 +660,12 @@ class _Reader:
     def _meeting_mention(self, pi: int, s: int, e: int, sent: str) -> MeetingMention | None:
         body = self._body(s, sent)
         noun = self._search("meeting_noun", sent)
-        verb = self._search("meeting_verb", sent)
         if not (noun or body):
-            if verb:
+            if self._search("meeting_verb", sent):
                 self._place(s, sent)  # still warns of a place missing from the gazetteer
             return None
         city, country = self._place(s, sent)
-        if not (noun or (body and verb) or (body and city)):
+        if not (noun or (body and city) or (body and self._search("meeting_verb", sent))):  # the verb only where it decides
             return None
         ordinal = self._ordinal(s, sent)
         date = self._first_date(s, sent)
