@@ -208,6 +208,8 @@ def _alternatives(tokens: list[str], i: int) -> tuple[list[list], int]:
 
 
 def _written(alternatives: list[list], after_head: str = "") -> str:
+    """Alternatives (as _alternatives gives them) as pattern text, each run of those that open with a
+    letter grouped by that letter (`after_head` written after each such letter)."""
     alternatives = _spread(alternatives)
     out, i = [], 0
     while i < len(alternatives):
