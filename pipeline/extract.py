@@ -377,6 +377,7 @@ def _grammar(ref: Reference) -> dict:
     fillers = _alternation(lx["ordinal_fillers"])
     nouns = _alternation(lx["meeting_nouns"])
     doc_kw = [(re.compile(rf"\b{d['keyword']}s?\b", re.I), d) for d in lx["document_types"]]
+    status_kw = [(re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items()]
     city_names = sorted(ref.cities, key=len, reverse=True)
     city = re.compile(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", re.I)
     themes = [(t, re.compile(r"\b(" + _alternation(re.escape(term) for term in t.terms) + r")(?:s|es)?\b", re.I))
@@ -408,13 +409,13 @@ def _grammar(ref: Reference) -> dict:
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})"),
         "doc_types": doc_kw,
         "doc_types_folded": [_folded_twin(p) for p, _ in doc_kw],
+        "status_folded": [_folded_twin(p) for p, _ in status_kw],
         "not_places": {fold_name(p) for p in lx["not_places"]},
         "connectors": set(lx["title_connectors"]),
         "title_opener": re.compile(rf"\s+({_alternation(lx['title_openers'])})\s+", re.I),
         "year_openers": set(lx["title_year_openers"]),
         "determiners": set(lx["title_determiners"]),
-        "status": [(rx, _folded_twin(rx), status) for rx, status in
-                   ((re.compile(rf"\b{_alternation(v)}\b", re.I), status) for status, v in lx["status_verbs"].items())],
+        "status": status_kw,
         "any_status": _gate(rf"\b{_alternation(v)}\b" for v in lx["status_verbs"].values()),
         "quote_pairs": lx["quote_pairs"],
         "quote_openers": re.compile("[" + re.escape("".join(lx["quote_pairs"])) + "]"),
@@ -968,7 +969,7 @@ class _Reader:
     def _status(self, s: int, sent: str, a: int, b: int) -> Val:
         best = None
         start = self._from("any_status") if sent is self.sentence else 0
-        for pattern, twin, status in self.g["status"] if start is not None else ():
+        for (pattern, status), twin in zip(self.g["status"], self.g["status_folded"]) if start is not None else ():
             for mt in self._finditer(pattern, twin, sent, start):
                 dist = min(abs(mt.start() - b), abs(a - mt.end()))
                 if best is None or dist < best[0]:

@@ -361,7 +361,7 @@ def test_gates_and_shortcuts_find_what_the_full_searches_find():
                     dates.append(mt.start())
         assert [d.start for d in reader._dates(0, sent)] == sorted(dates), sent
         status = ("mentioned", (0, 0), None)  # the verb nearest to an empty title at the sentence's start
-        for pattern, _, name in g["status"]:
+        for pattern, name in g["status"]:
             for mt in pattern.finditer(sent):
                 if status[2] is None or mt.start() < status[2]:
                     status = (name, mt.span(), mt.start())
