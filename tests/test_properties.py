@@ -192,11 +192,11 @@ def _alternations(draw):
 @settings(max_examples=400, deadline=None)
 @given(_alternations(), st.text(alphabet="ab xA_1", max_size=30))
 def test_factored_patterns_find_what_the_written_ones_find(pattern, text):
-    """Alternatives sharing their first letter, factored (extract._factored), give the same matches and
+    """Alternatives sharing their first letter, factored (matcher._factored), give the same matches and
     groups in any text."""
     import re
 
-    from pipeline.extract import _factored
+    from pipeline.matcher import _factored
 
     written, factored = re.compile(pattern), re.compile(_factored(pattern))
     assert factored.groupindex == written.groupindex
