@@ -38,17 +38,17 @@ def _words(items) -> str:
 def _codebook(ref: Reference) -> str:
     lx = ref.lexicon
     parts = {
-        "meeting_nouns": _words(lx["meeting_nouns"]),
-        "meeting_verbs": _words(lx["meeting_verbs"]),
-        "bodies": "\n".join(f"- `{body}`: " + "; ".join(f"`{p}`" for p in pats) for body, pats in lx["bodies"].items()),
-        "document_types": "\n".join(f"| `{d['keyword']}` | `{d['doc_type']}` | {'yes' if d.get('generic') else 'no'} |"
-                                    for d in lx["document_types"]),
-        "status_verbs": "\n".join(f"- `{status}`: {_words(words)}" for status, words in lx["status_verbs"].items())
-                        + "\n- `mentioned`: no such verb",
-        "min_statement_words": str(lx["min_statement_words"]),
-        "naming_cues": _words(lx["naming_cues"]),
-        "paraphrase_actors": _words(lx["paraphrase_actors"]),
-        "reporting_verbs": _words(lx["reporting_verbs"]),
+        "meeting_nouns": _words(lx.meeting_nouns),
+        "meeting_verbs": _words(lx.meeting_verbs),
+        "bodies": "\n".join(f"- `{body}`: " + "; ".join(f"`{p}`" for p in pats) for body, pats in lx.bodies.items()),
+        "document_types": "\n".join(f"| `{d.keyword}` | `{d.doc_type}` | {'yes' if d.generic else 'no'} |"
+                                    for d in lx.document_types),
+        "status_verbs": "\n".join(f"- `{status}`: {_words(words)}" for status, words in lx.status_verbs.items())
+                        + f"\n- `{ref.codes.statuses.default}`: no such verb",
+        "min_statement_words": str(lx.min_statement_words),
+        "naming_cues": _words(lx.naming_cues),
+        "paraphrase_actors": _words(lx.paraphrase_actors),
+        "reporting_verbs": _words(lx.reporting_verbs),
         "themes": "\n".join(
             f"### `{t.theme_id}`: {t.label}\n\n{t.description}"
             + (f" Broader theme: `{t.parent_theme_id}`." if t.parent_theme_id else "")

@@ -187,13 +187,17 @@ class _Reader:
         self.ref = ref
         self.m = matcher_for(ref)
         lx = ref.lexicon
-        self.ordinal_words = {k.lower(): v for k, v in lx["ordinal_words"].items()}
-        self.not_places = {fold_name(p) for p in lx["not_places"]}
-        self.connectors = set(lx["title_connectors"])
-        self.year_openers = set(lx["title_year_openers"])
-        self.determiners = set(lx["title_determiners"])
-        self.quote_pairs = lx["quote_pairs"]
-        self.min_words = int(lx["min_statement_words"])
+        self.ordinal_words = {k.lower(): v for k, v in lx.ordinal_words.items()}
+        self.not_places = {fold_name(p) for p in lx.not_places}
+        self.connectors = set(lx.title_connectors)
+        self.year_openers = set(lx.title_year_openers)
+        self.determiners = set(lx.title_determiners)
+        self.anaphora = set(lx.anaphora_determiners)
+        self.indefinite = set(lx.indefinite_articles)
+        self.quote_pairs = lx.quote_pairs
+        self.min_words = lx.min_statement_words
+        self.other_doc_type = ref.codes.doc_types.default
+        self.no_status = ref.codes.statuses.default
         self.meetings: list[MeetingMention] = []
         self.documents: list[DocumentMention] = []
         self.statements: list[StatementMention] = []
@@ -513,8 +517,8 @@ class _Reader:
         for spec, pattern in self.m.members("doc_types"):
             mt = pattern.search(title)
             if mt and (best is None or mt.start() < best[0]):
-                best = (mt.start(), spec["doc_type"])
-        return best[1] if best else "other"
+                best = (mt.start(), spec.doc_type)
+        return best[1] if best else self.other_doc_type
 
     def _document_at(self, pi, s, e, sent, mt, spec, meeting) -> DocumentMention | None:
         capital = sent[mt.start()].isupper()  # (mt may be the lower-cased sentence's)
@@ -523,13 +527,13 @@ class _Reader:
         prefix_start = self._title_prefix(sent, mt.start())
         suffix_end = self._title_suffix(sent, mt.end())
         named = capital and (prefix_start < mt.start() or suffix_end > mt.end())
-        if not named and not spec.get("generic"):
+        if not named and not spec.generic:
             return None
         a = s + prefix_start
         b = s + suffix_end
         if not named:
-            if prev in ("this", "that", "the", "said", "its") or (capital and prev not in ("a", "an")):
-                antecedent = self.last_of_type.get(spec["doc_type"])
+            if prev in self.anaphora or (capital and prev not in self.indefinite):
+                antecedent = self.last_of_type.get(spec.doc_type)
                 if antecedent is not None:
                     ref_doc = DocumentMention(
                         key=(self.src.source_id, len(self.documents)), sentence=(s, e),
@@ -541,12 +545,12 @@ class _Reader:
                     return ref_doc
             if not capital and self.meeting is None and meeting is None:
                 return None  # a lower-case mention with no meeting in view names nothing we can identify
-            if capital and not prev and not spec.get("generic"):
+            if capital and not prev and not spec.generic:
                 return None  # "Agreement was reached ...": a capitalised common noun opening a sentence
         title = self.text[a:b]
         return self._new_document(pi, s, e, sent, Val(" ".join(title.split()), a, b, "stated",
                                                        "title_by_keyword" if named else "generic_mention"),
-                                  spec["doc_type"], meeting, named=named, kw=(s + mt.start(), s + mt.end()))
+                                  spec.doc_type, meeting, named=named, kw=(s + mt.start(), s + mt.end()))
 
     def _new_document(self, pi, s, e, sent, title: Val, doc_type: str, meeting, named: bool, kw=None) -> DocumentMention:
         kw = kw or (title.start, title.end)
@@ -649,7 +653,7 @@ class _Reader:
                 if best is None or dist < best[0]:
                     best = (dist, status, mt)
         if best is None:
-            return Val("mentioned", s + a, s + b, "stated", "status_default_mentioned")
+            return Val(self.no_status, s + a, s + b, "stated", "status_default_mentioned")
         return Val(best[1], s + best[2].start(), s + best[2].end(), "stated", "status_from_verb")
 
     def _link_document_meeting(self, d: DocumentMention, pi: int, meeting: MeetingMention | None) -> None:
@@ -681,7 +685,7 @@ class _Reader:
         """A document is the meeting's when the text says it was adopted, signed or approved, when it
         is a generic mention ("a joint communiqué"), or when it is not merely referred to by a speaker
         ("the leaders welcomed the progress in implementing the Programme ...")."""
-        if d.status.value != "mentioned" or d.title.rule == "generic_mention":
+        if d.status.value != self.no_status or d.title.rule == "generic_mention":
             return True
         return not self.m.search("actor", self.text[d.sentence[0]:d.title.start])
 
@@ -704,15 +708,14 @@ class _Reader:
                 states = self._state_list(s, sent, mt.end())
                 if not states:
                     continue
-                role_name = "signatory" if role == "signed" else "founder"
                 target = next((d for d in reversed(docs) if d.title.start - s < mt.start()), None) or (docs[0] if docs else None)
                 if target is not None:
                     target = self._resolve_antecedent(target)
                     for code, name, a, b in states:
-                        target.signatories.append(Signatory(code, name, role_name, a, b, "stated", "signatories_same_sentence"))
+                        target.signatories.append(Signatory(code, name, role, a, b, "stated", "signatories_same_sentence"))
                 else:
                     self.pending_founders.extend(
-                        Signatory(code, name, role_name, a, b, "stated", "signatories_same_sentence") for code, name, a, b in states)
+                        Signatory(code, name, role, a, b, "stated", "signatories_same_sentence") for code, name, a, b in states)
 
     def _resolve_antecedent(self, d: DocumentMention) -> DocumentMention:
         while d.antecedent is not None:

@@ -400,12 +400,12 @@ def matcher_for(ref: Reference) -> Matcher:
     """The grammar's patterns, written from the lexicon's parts, in one Matcher (one per reference)."""
     lx = ref.lexicon
     ci = re.I
-    nouns = alternation(lx["meeting_nouns"])
-    ordinal_words = {k.lower(): v for k, v in lx["ordinal_words"].items()}
+    nouns = alternation(lx.meeting_nouns)
+    ordinal_words = {k.lower(): v for k, v in lx.ordinal_words.items()}
     ord_alt = r"(?:(\d{1,2})(?:st|nd|rd|th)|(" + alternation(re.escape(w) for w in ordinal_words) + r"))"
-    fillers = alternation(lx["ordinal_fillers"])
+    fillers = alternation(lx.ordinal_fillers)
     city_names = sorted(ref.cities, key=len, reverse=True)
-    adverbs, verbs = alternation(lx["adverbs"]), alternation(lx["reporting_verbs"])
+    adverbs, verbs = alternation(lx.adverbs), alternation(lx.reporting_verbs)
 
     def single(pattern: str, flags: int = ci, twin: bool = False, **gates) -> _Single:
         rx = re.compile(pattern, flags)
@@ -414,30 +414,30 @@ def matcher_for(ref: Reference) -> Matcher:
     singles = {
         # searched in (nearly) every sentence: with their twins for the lower-cased sentence
         "meeting_noun": single(rf"\b{nouns}s?\b", twin=True),
-        "meeting_verb": single(rf"\b{alternation(lx['meeting_verbs'])}\b", twin=True),
-        "virtual": single(rf"\b{alternation(lx['virtual_cues'])}\b", twin=True),
+        "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
+        "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
-        "anniversary": single(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{alternation(lx['anniversary_of'])}\b", twin=True),
-        "lead_in": single(rf"(?:{alternation(re.escape(c) for c in lx['lead_in_cues'])})", twin=True),
+        "anniversary": single(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{alternation(lx.anniversary_of)}\b", twin=True),
+        "lead_in": single(rf"(?:{alternation(re.escape(c) for c in lx.lead_in_cues)})", twin=True),
         "city": single(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", twin=True, starts_at="any_city"),
         "actor": single(
-            rf"\b(?P<actor>{alternation(lx['paraphrase_actors'])})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
+            rf"\b(?P<actor>{alternation(lx.paraphrase_actors)})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
             rf"(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b", requires=("any_reporting_verb",), starts_at="any_actor"),
         "before_noun": single(rf"\s+(?:sco\s+)?{nouns}\b"),
         "in_place": single(r"\b(?:in|at)\s+(?:the\s+(?:city|capital)\s+of\s+)?$"),
         "unknown_place": single(
-            rf"\b(?:{alternation(lx['meeting_verbs'])}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
+            rf"\b(?:{alternation(lx.meeting_verbs)}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})", flags=0),
-        "title_opener": single(rf"\s+({alternation(lx['title_openers'])})\s+"),
-        "quote_openers": single("[" + re.escape("".join(lx["quote_pairs"])) + "]", flags=0),
-        "naming_cue": single(rf"\b{alternation(lx['naming_cues'])}\s*[,:]?\s*$"),
-        "quote_intro": single(rf"\b{alternation(lx['quote_intro_verbs'])}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$"),
-        "according_to": single(rf"^\s*(?:{alternation(lx['source_cues'])})\b"),
+        "title_opener": single(rf"\s+({alternation(lx.title_openers)})\s+"),
+        "quote_openers": single("[" + re.escape("".join(lx.quote_pairs)) + "]", flags=0),
+        "naming_cue": single(rf"\b{alternation(lx.naming_cues)}\s*[,:]?\s*$"),
+        "quote_intro": single(rf"\b{alternation(lx.quote_intro_verbs)}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$"),
+        "according_to": single(rf"^\s*(?:{alternation(lx.source_cues)})\b"),
         "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
-        "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx['definition_cues'])})(?!\w)"),
+        "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
     }
-    for opener, closers in lx["quote_pairs"].items():  # the characters that may close or nest a quotation
+    for opener, closers in lx.quote_pairs.items():  # the characters that may close or nest a quotation
         singles[f"quote_marks:{opener}"] = single("[" + re.escape(opener + "".join(closers)) + "]", flags=0)
 
     def family(members, gate: str, twins: bool = True, needles=None) -> _Family:
@@ -445,15 +445,15 @@ def matcher_for(ref: Reference) -> Matcher:
         return _Family(members, gate, tuple(_folded_twin(p) for _, p in members) if twins else None, needles)
 
     bodies = [((body, p.startswith("council")), re.compile(rf"\b{p}\b", ci))
-              for body, pats in lx["bodies"].items() for p in pats]
+              for body, pats in lx.bodies.items() for p in pats]
     themes = [(t, re.compile(r"\b(" + alternation(re.escape(term) for term in t.terms) + r")(?:s|es)?\b", ci))
               for t in ref.themes]
     families = {
         "bodies": family(bodies, "any_body", twins=False),
-        "doc_types": family(((d, re.compile(rf"\b{d['keyword']}s?\b", ci)) for d in lx["document_types"]), "any_doc"),
-        "status": family(((status, re.compile(rf"\b{alternation(v)}\b", ci)) for status, v in lx["status_verbs"].items()),
+        "doc_types": family(((d, re.compile(rf"\b{d.keyword}s?\b", ci)) for d in lx.document_types), "any_doc"),
+        "status": family(((status, re.compile(rf"\b{alternation(v)}\b", ci)) for status, v in lx.status_verbs.items()),
                          "any_status"),
-        "signatory_cues": family(((role, re.compile(rf"\b{alternation(v)}\s+", ci)) for role, v in lx["signatory_cues"].items()),
+        "signatory_cues": family(((role, re.compile(rf"\b{alternation(v)}\s+", ci)) for role, v in lx.signatory_cues.items()),
                                  "any_signatory", twins=False),
         # a theme's terms as its twin matches them: a lower-cased text holding none of them as a substring
         # cannot match the twin (a test in C, where a scan by the pattern costs 10x more)
@@ -462,13 +462,13 @@ def matcher_for(ref: Reference) -> Matcher:
     # Gates: each is the union of a family of patterns, lower-cased, searched in the lower-cased
     # text (4x faster than IGNORECASE); a text a gate misses cannot match the family.
     gates = {
-        "any_body": _gate(rf"\b{p}\b" for pats in lx["bodies"].values() for p in pats),
-        "any_doc": _gate(rf"\b{d['keyword']}s?\b" for d in lx["document_types"]),
-        "any_signatory": _gate(rf"\b{alternation(v)}\s+" for v in lx["signatory_cues"].values()),
+        "any_body": _gate(rf"\b{p}\b" for pats in lx.bodies.values() for p in pats),
+        "any_doc": _gate(rf"\b{d.keyword}s?\b" for d in lx.document_types),
+        "any_signatory": _gate(rf"\b{alternation(v)}\s+" for v in lx.signatory_cues.values()),
         "any_theme": _gate([r"\b" + alternation(re.escape(term) for t in ref.themes for term in t.terms)]),
         "any_city": _gate([r"\b" + alternation(re.escape(c) for c in city_names) + r"\b"]),
-        "any_actor": _gate([rf"\b{alternation(lx['paraphrase_actors'])}"]),
+        "any_actor": _gate([rf"\b{alternation(lx.paraphrase_actors)}"]),
         "any_reporting_verb": _gate([rf"\b{verbs}\b"]),
-        "any_status": _gate(rf"\b{alternation(v)}\b" for v in lx["status_verbs"].values()),
+        "any_status": _gate(rf"\b{alternation(v)}\b" for v in lx.status_verbs.values()),
     }
     return Matcher(singles, families, gates)

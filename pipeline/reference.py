@@ -12,10 +12,11 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.lexicon import Codes, Lexicon, load_vocabulary
 from pipeline.paths import REFERENCE_DIR
 
 REFERENCE_FILES = ("sco_meetings_chronology.csv", "sco_member_states.csv", "cities.csv",
-                   "state_names.csv", "lexicon.yaml", "themes.yaml", "rules.yaml")
+                   "state_names.csv", "lexicon.yaml", "codes.yaml", "themes.yaml", "rules.yaml")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Reference:
     cities: dict[str, tuple[str, str]]       # lower-case name or alias -> (canonical city, ISO3)
     states: dict[str, str]                   # lower-case state name -> ISO3
     founding_date: dt.date
-    lexicon: dict
+    lexicon: Lexicon
+    codes: Codes
     themes: tuple[Theme, ...]
     rules: dict[str, dict]
     checksum: str
@@ -94,8 +96,7 @@ def _load(reference_dir: str) -> Reference:
         states.setdefault(fold_name(row["name"]), row["country_code"])
     founding = min(dt.date.fromisoformat(r["joined_date"]) for r in members if r["sco_status"] == "founding member")
 
-    with open(folder / "lexicon.yaml", encoding="utf-8") as f:
-        lexicon = yaml.safe_load(f)
+    lexicon, codes = load_vocabulary(folder)
     with open(folder / "themes.yaml", encoding="utf-8") as f:
         themes = tuple(
             Theme(t["theme_id"], t["label"], " ".join(t["description"].split()),
@@ -104,7 +105,7 @@ def _load(reference_dir: str) -> Reference:
         )
     with open(folder / "rules.yaml", encoding="utf-8") as f:
         rules = {r["rule_id"]: r for r in yaml.safe_load(f)["rules"]}
-    return Reference(chronology, cities, states, founding, lexicon, themes, rules, digest.hexdigest())
+    return Reference(chronology, cities, states, founding, lexicon, codes, themes, rules, digest.hexdigest())
 
 
 def _read_csv(path: Path) -> list[dict]:

@@ -31,10 +31,6 @@ from pipeline.source_rows import (EVIDENCE_PER_VALUE, MEETING_FROM_DOCUMENT, Row
 # 100 MB, 3.8 -> 2.3 s)
 EVIDENCE_SHARED_FROM = 1_000_000
 LINK_EVIDENCE = "link_evidence"  # each part's evidence rows of its statements' links to records
-BASIS_RANK = {"stated": 0, "inferred": 1, "reference": 2}
-STATUS_RANK = {"adopted": 0, "signed": 1, "approved": 2, "proposed": 3, "mentioned": 4}
-BODY_LABELS = {"heads_of_state": "Council of Heads of State", "heads_of_government": "Council of Heads of Government",
-               "foreign_ministers": "Council of Foreign Ministers", "other": "SCO (other body)"}
 
 
 @dataclass(slots=True)
@@ -52,6 +48,7 @@ class Ev:
 class Fielded:
     """A record under construction: each field's value and the evidence for it."""
 
+    basis_rank: dict  # each basis's place in reference/codes.yaml's list, best first
     values: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
     best: dict = field(default_factory=dict)  # the best basis rank among each field's evidence
@@ -63,12 +60,12 @@ class Fielded:
         if ev.__class__ is Ev:
             old = self.values.get(name)
             if old is None or overwrite:  # as add() does, inline: the commonest call of a build
-                self.values[name], self.evidence[name], self.best[name] = value, [ev], BASIS_RANK[ev.basis]
+                self.values[name], self.evidence[name], self.best[name] = value, [ev], self.basis_rank[ev.basis]
             elif old == value:
                 self.evidence[name].append(ev)
-                self.best[name] = min(self.best[name], BASIS_RANK[ev.basis])
+                self.best[name] = min(self.best[name], self.basis_rank[ev.basis])
         else:
-            self.add(name, value, ev, min(BASIS_RANK[e.basis] for e in ev), overwrite)
+            self.add(name, value, ev, min(self.basis_rank[e.basis] for e in ev), overwrite)
 
     def add(self, name: str, value, evs: list[Ev], rank: int, overwrite: bool = False) -> None:
         """put, for evidence whose best basis rank is known (another record's field, when merging)."""
@@ -158,6 +155,7 @@ class _Resolver:
         self.local: RowParts | None = None  # the sources' own rows, once every source has come
         self.texts: dict[str, str] = {}
         self.ref = ref
+        self.basis_rank, self.status_rank = ref.codes.bases.rank, ref.codes.statuses.rank
         self.warnings: list[Issue] = []
         self.meetings: dict[str, Fielded] = {}
         self.meeting_of_mention: dict[tuple, str | None] = {}
@@ -222,7 +220,7 @@ class _Resolver:
     # -- meetings
     def _meeting(self, x: _Item, m: MeetingMention) -> None:
         sid = x.source.source_id
-        rec = Fielded()
+        rec = Fielded(self.basis_rank)
         for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
             v = getattr(m, name)
             if v is not None:
@@ -386,7 +384,7 @@ class _Resolver:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",
                                       "end_date", "year")}
         row["date_precision"] = f.get("date_precision") or ("year" if f.get("year") else "unknown")
-        body = BODY_LABELS.get(row["body"]) if row["body"] else None
+        body = self.ref.codes.bodies.labels.get(row["body"]) if row["body"] else None
         ordinal = (f"{_ordinal_word(row['ordinal'])} meeting of the " if row["ordinal"] else "Meeting of the ") if body \
             else "SCO meeting"
         body = body or ""
@@ -395,7 +393,7 @@ class _Resolver:
         return dict(meeting_id=mid, **row)
 
     def _chronology_meeting(self, entry: ChronologyEntry, ev: Ev) -> str:
-        rec = Fielded()
+        rec = Fielded(self.basis_rank)
         for name in ("body", "ordinal", "year", "country_code", "is_virtual"):
             rec.put(name, getattr(entry, name), ev)
         if entry.city:
@@ -410,7 +408,7 @@ class _Resolver:
     # -- documents
     def _document(self, x: _Item, d: DocumentMention) -> None:
         sid = x.source.source_id
-        rec = Fielded()
+        rec = Fielded(self.basis_rank)
         rec.put("title", d.title.value, _ev(sid, d.title))
         rec.put("doc_type", d.doc_type.value, _ev(sid, d.doc_type))
         rec.put("status", d.status.value, _ev(sid, d.status))
@@ -445,15 +443,15 @@ class _Resolver:
         else:
             for name, value in rec.values.items():
                 target.add(name, value, rec.evidence[name], rec.best[name],
-                           overwrite=name == "status" and STATUS_RANK[value] < STATUS_RANK[target.get("status")])
+                           overwrite=name == "status" and self.status_rank[value] < self.status_rank[target.get("status")])
         self.doc_of_mention[d.key] = did
         for sig in d.signatories:
             key = (did, sig.country_code)
             srec = self.signatories.get(key)
             if srec is None:
-                srec = self.signatories[key] = Fielded()
+                srec = self.signatories[key] = Fielded(self.basis_rank)
             ev = Ev(sid, sig.start, sig.end, sig.basis, sig.rule)
-            rank = BASIS_RANK[sig.basis]  # better than the reference basis of the name's code
+            rank = self.basis_rank[sig.basis]  # better than the reference basis of the name's code
             srec.add("country_code", sig.country_code, [ev, Ev(sid, sig.start, sig.end, "reference", "state_name_to_iso3")], rank)
             srec.add("role", sig.role, [ev], rank)
             srec.add("name_as_written", sig.name, [ev], rank)
@@ -464,14 +462,15 @@ class _Resolver:
             hits = [c for c in self.ref.chronology if c.start_date <= day <= c.end_date]
             if len(hits) == 1:
                 return hits[0], "doc_date_in_chronology"
-        words = set(_norm_title(d.title.value).split()) - {"the", "of", "on", "and", "sco", "in", "for"}
+        stop = set(self.ref.lexicon.title_stop_words)
+        words = set(_norm_title(d.title.value).split()) - stop
         if len(words) >= 2:
             hits = []
             for c in self.ref.chronology:
                 if d.year is not None and c.year != d.year.value:
                     continue
                 for title in c.main_documents:
-                    theirs = set(_norm_title(title).split()) - {"the", "of", "on", "and", "sco", "in", "for"}
+                    theirs = set(_norm_title(title).split()) - stop
                     if words == theirs:
                         hits.append(c)
             if len(hits) == 1:

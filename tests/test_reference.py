@@ -35,7 +35,7 @@ def test_lexicon_words_are_strings():
 
 
 def test_lexicon_patterns_compile():
-    for path, value in _strings(REF.lexicon):
+    for path, value in _strings(REF.lexicon.model_dump()):
         if isinstance(value, str):
             re.compile(value)
 
@@ -67,9 +67,52 @@ def test_theme_vocabulary():
         assert t.parent_theme_id in (None, *ids)
 
 
+def _copy_reference(tmp_path):
+    import shutil
+
+    folder = tmp_path / "reference"
+    shutil.copytree(ROOT / "reference", folder)
+    return folder
+
+
+@pytest.mark.parametrize("edit, message", [
+    pytest.param(("meeting_nouns:", "meeting_noun:"), "meeting_noun", id="misspelt-key"),
+    pytest.param(("min_statement_words: 4", "min_statement_words: four"), "min_statement_words", id="wrong-type"),
+    pytest.param(("  adopted: [adopted,", "  adoptd: [adopted,"), "adoptd", id="unknown-status-code"),
+    pytest.param(("doc_type: declaration,", "doc_type: declarations,"), "declarations", id="unknown-doc-type"),
+])
+def test_a_lexicon_that_does_not_fit_its_types_fails_at_load(tmp_path, edit, message):
+    from pipeline.lexicon import VocabularyError, load_vocabulary
+
+    folder = _copy_reference(tmp_path)
+    path = folder / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert edit[0] in text
+    path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(VocabularyError, match=message):
+        load_vocabulary(folder)
+
+
+def test_every_enum_of_the_schemas_is_a_code_list():
+    """Each enum column holds exactly the codes of the list in reference/codes.yaml that names it, in order."""
+    from pipeline.schemas import load_tables
+
+    lists = {column: codes.values for _, codes in REF.codes for column in codes.columns}
+    tables = load_tables()
+    for table in tables.values():
+        for f in table.fields:
+            name = f"{table.name}.{f.name}"
+            if name == "evidence.table_name":  # the tables, not a code list
+                assert set(f.enum) <= set(tables), name
+            elif f.enum:
+                assert name in lists, f"{name} has an enum but no code list in reference/codes.yaml"
+                assert tuple(f.enum) == lists.pop(name), name
+    assert not lists, f"code lists name columns with no enum: {sorted(lists)}"
+
+
 def test_rules_have_a_known_basis_and_are_used_by_code():
     code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
     for rule_id, rule in REF.rules.items():
-        assert rule["basis"] in {"stated", "inferred", "reference"}
+        assert rule["basis"] in REF.codes.bases.values
         assert rule["description"].strip()
         assert f'"{rule_id}"' in code, f"rule {rule_id} is declared but no code produces it"

@@ -1,0 +1,140 @@
+"""The lexicon and the code lists as typed objects: a missing, misspelt or mistyped key fails at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Code(_Strict):
+    """One code of a list, with its label; `default` marks the code given when nothing decides."""
+
+    code: str
+    label: str
+    default: bool = False
+
+
+class CodeList(_Strict):
+    """A code list and the columns (table.column) whose values it holds, in its order."""
+
+    columns: tuple[str, ...]
+    codes: tuple[Code, ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The codes, in order."""
+        return tuple(c.code for c in self.codes)
+
+    @property
+    def rank(self) -> dict[str, int]:
+        """Each code's place in the list (0 first)."""
+        return {c.code: i for i, c in enumerate(self.codes)}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each code's label."""
+        return {c.code: c.label for c in self.codes}
+
+    @property
+    def default(self) -> str:
+        """The code marked default."""
+        return next(c.code for c in self.codes if c.default)
+
+
+class Codes(_Strict):
+    """Every code list of the dataset (reference/codes.yaml)."""
+
+    bodies: CodeList
+    doc_types: CodeList
+    statuses: CodeList
+    signatory_roles: CodeList
+    statement_kinds: CodeList
+    bases: CodeList
+    theme_bases: CodeList
+    date_precisions: CodeList
+
+
+class DocumentType(_Strict):
+    """A document keyword (a pattern) and the doc_type code it gives."""
+
+    keyword: str
+    doc_type: str
+    generic: bool = False  # a lower-case mention ("a joint communiqué") stands for the meeting's document
+
+
+class Lexicon(_Strict):
+    """The words and phrase fragments the extractor recognises (reference/lexicon.yaml documents each)."""
+
+    bodies: dict[str, tuple[str, ...]]
+    meeting_nouns: tuple[str, ...]
+    meeting_verbs: tuple[str, ...]
+    not_places: tuple[str, ...]
+    virtual_cues: tuple[str, ...]
+    ordinal_words: dict[str, int]
+    ordinal_fillers: tuple[str, ...]
+    anniversary_of: tuple[str, ...]
+    document_types: tuple[DocumentType, ...]
+    title_connectors: tuple[str, ...]
+    title_openers: tuple[str, ...]
+    title_year_openers: tuple[str, ...]
+    title_determiners: tuple[str, ...]
+    anaphora_determiners: tuple[str, ...]
+    indefinite_articles: tuple[str, ...]
+    title_stop_words: tuple[str, ...]
+    status_verbs: dict[str, tuple[str, ...]]
+    quote_pairs: dict[str, tuple[str, ...]]
+    naming_cues: tuple[str, ...]
+    quote_intro_verbs: tuple[str, ...]
+    min_statement_words: int
+    paraphrase_actors: tuple[str, ...]
+    source_cues: tuple[str, ...]
+    reporting_verbs: tuple[str, ...]
+    adverbs: tuple[str, ...]
+    lead_in_cues: tuple[str, ...]
+    definition_cues: tuple[str, ...]
+    signatory_cues: dict[str, tuple[str, ...]]
+
+
+class Vocabulary(_Strict):
+    """The lexicon with the code lists its keys must belong to."""
+
+    lexicon: Lexicon
+    codes: Codes
+
+    @model_validator(mode="after")
+    def _codes_are_known(self) -> Vocabulary:
+        lx, codes = self.lexicon, self.codes
+        for what, used, allowed in (
+            ("bodies", lx.bodies, codes.bodies),
+            ("status_verbs", lx.status_verbs, codes.statuses),
+            ("signatory_cues", lx.signatory_cues, codes.signatory_roles),
+            ("document_types", [d.doc_type for d in lx.document_types], codes.doc_types),
+        ):
+            unknown = sorted(set(used) - set(allowed.values))
+            if unknown:
+                raise ValueError(f"lexicon.yaml `{what}` uses codes not in codes.yaml: {', '.join(unknown)}")
+        return self
+
+
+class VocabularyError(ValueError):
+    """A lexicon or code list that does not load; the message names the file and the key."""
+
+
+def load_vocabulary(folder: Path) -> tuple[Lexicon, Codes]:
+    """Read and check reference/lexicon.yaml and reference/codes.yaml."""
+    raw = {}
+    for name in ("lexicon", "codes"):
+        with open(folder / f"{name}.yaml", encoding="utf-8") as f:
+            raw[name] = yaml.safe_load(f)
+    try:
+        vocabulary = Vocabulary(**raw)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise VocabularyError(f"{folder}/lexicon.yaml or codes.yaml does not load: {problems}") from None
+    return vocabulary.lexicon, vocabulary.codes
