@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
-build/SHA256SUMS: $(STAMP) $(wildcard raw/*) $(wildcard reference/*) $(wildcard schemas/*) $(wildcard pipeline/*.py)
+build/SHA256SUMS: $(STAMP) $(wildcard raw/*) $(wildcard reference/*) $(wildcard reference/rules/*) $(wildcard schemas/*) $(wildcard pipeline/*.py)
 	$(PY) -m pipeline build --raw raw --out build
 
 build: build/SHA256SUMS ## build the dataset (skipped when nothing changed)

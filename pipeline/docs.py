@@ -35,6 +35,15 @@ def _words(items) -> str:
     return ", ".join(f"“{i}”" for i in items)
 
 
+def _example(example) -> str:
+    """An example as a table cell: the text, then what it gives."""
+    gives = "; ".join(f"`{column}` = " + ", ".join(f"“{v}”" for v in ((values,) if isinstance(values, str) else values))
+                      for column, values in example.gives.items())
+    dated = f" (published {example.published_date})" if example.published_date else ""
+    text = " ".join(example.text.split()).replace("|", "\\|")
+    return f"“{text}”{dated} → {gives}"
+
+
 def _codebook(ref: Reference) -> str:
     lx = ref.lexicon
     parts = {
@@ -53,7 +62,8 @@ def _codebook(ref: Reference) -> str:
             f"### `{t.theme_id}`: {t.label}\n\n{t.description}"
             + (f" Broader theme: `{t.parent_theme_id}`." if t.parent_theme_id else "")
             + f"\n\nSignal terms: {_words(t.terms)}.\n" for t in ref.themes),
-        "rules": "\n".join(f"| `{r['rule_id']}` | {r['basis']} | {r['description']} |" for r in ref.rules.values()),
+        "rules": "\n".join(f"| `{r.rule_id}` | {r.basis} | {', '.join(f'`{c}`' for c in r.fills)} | {r.description} | "
+                           + "<br>".join(_example(e) for e in r.examples) + " |" for r in ref.rules.values()),
     }
     text = (DOCS_DIR / "CODEBOOK.template.md").read_text(encoding="utf-8")
     for key, value in parts.items():

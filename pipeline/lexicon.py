@@ -122,6 +122,29 @@ class Vocabulary(_Strict):
         return self
 
 
+class Example(_Strict):
+    """A text that, built on its own, gives these values (table.column: value or values) by its rule."""
+
+    text: str
+    published_date: str | None = None
+    gives: dict[str, str | tuple[str, ...]]
+
+
+class Rule(_Strict):
+    """One rule that produces values: its id (evidence.rule_id), basis, the columns it fills, what it
+    does, and its examples."""
+
+    rule_id: str
+    basis: str
+    fills: tuple[str, ...]
+    description: str
+    examples: tuple[Example, ...]
+
+
+class _RuleFile(_Strict):
+    rules: tuple[Rule, ...]
+
+
 class VocabularyError(ValueError):
     """A lexicon or code list that does not load; the message names the file and the key."""
 
@@ -138,3 +161,24 @@ def load_vocabulary(folder: Path) -> tuple[Lexicon, Codes]:
         problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
         raise VocabularyError(f"{folder}/lexicon.yaml or codes.yaml does not load: {problems}") from None
     return vocabulary.lexicon, vocabulary.codes
+
+
+def load_rules(paths: list[Path], codes: Codes) -> dict[str, Rule]:
+    """Read and check the rule files, in the order given: every rule by its id."""
+    rules: dict[str, Rule] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+        try:
+            found = _RuleFile(**raw).rules
+        except (ValidationError, TypeError) as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()) \
+                if isinstance(e, ValidationError) else str(e)
+            raise VocabularyError(f"{path} does not load: {problems}") from None
+        for rule in found:
+            if rule.rule_id in rules:
+                raise VocabularyError(f"{path}: rule {rule.rule_id} is declared twice")
+            if rule.basis not in codes.bases.values:
+                raise VocabularyError(f"{path}: rule {rule.rule_id} has basis {rule.basis}, not one of codes.yaml `bases`")
+            rules[rule.rule_id] = rule
+    return rules

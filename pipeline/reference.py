@@ -12,11 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.lexicon import Codes, Lexicon, load_vocabulary
+from pipeline.lexicon import Codes, Lexicon, Rule, load_rules, load_vocabulary
 from pipeline.paths import REFERENCE_DIR
 
 REFERENCE_FILES = ("sco_meetings_chronology.csv", "sco_member_states.csv", "cities.csv",
-                   "state_names.csv", "lexicon.yaml", "codes.yaml", "themes.yaml", "rules.yaml")
+                   "state_names.csv", "lexicon.yaml", "codes.yaml", "themes.yaml")
+RULES_FOLDER = "rules"  # one file of rules a table, read in the schemas' order of tables
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Reference:
     lexicon: Lexicon
     codes: Codes
     themes: tuple[Theme, ...]
-    rules: dict[str, dict]
+    rules: dict[str, Rule]
     checksum: str
 
 
@@ -71,7 +72,8 @@ def load_reference(reference_dir: Path = REFERENCE_DIR) -> Reference:
 def _load(reference_dir: str) -> Reference:
     folder = Path(reference_dir)
     digest = hashlib.sha256()
-    for name in REFERENCE_FILES:
+    rule_files = _rule_files(folder)
+    for name in (*REFERENCE_FILES, *(f"{RULES_FOLDER}/{p.name}" for p in rule_files)):
         digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
 
     chronology = tuple(
@@ -103,9 +105,16 @@ def _load(reference_dir: str) -> Reference:
                   t.get("parent_theme_id") or None, tuple(t["terms"]))
             for t in yaml.safe_load(f)["themes"]
         )
-    with open(folder / "rules.yaml", encoding="utf-8") as f:
-        rules = {r["rule_id"]: r for r in yaml.safe_load(f)["rules"]}
+    rules = load_rules(rule_files, codes)
     return Reference(chronology, cities, states, founding, lexicon, codes, themes, rules, digest.hexdigest())
+
+
+def _rule_files(folder: Path) -> list[Path]:
+    from pipeline.schemas import load_tables
+
+    order = list(load_tables())
+    files = sorted((folder / RULES_FOLDER).glob("*.yaml"))
+    return sorted(files, key=lambda p: order.index(p.stem) if p.stem in order else len(order))
 
 
 def _read_csv(path: Path) -> list[dict]:

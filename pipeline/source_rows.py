@@ -79,7 +79,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
         linked = st.document is not None or st.meeting is not None
         for append, value in zip(link_append, (
                 stid, st.document[1] if st.document else None, st.meeting[1] if st.meeting else None, st.link_rule,
-                ref.rules.get(st.link_rule or "", {}).get("basis", "inferred"), a, b,
+                ref.rules[st.link_rule].basis if st.link_rule in ref.rules else "inferred", a, b,
                 " ".join(text[a:b].split()) if linked else None,
                 _evidence_id("statements", stid, "document_id", sid, a, b, st.link_rule) if st.document else None,
                 _evidence_id("statements", stid, "meeting_id", sid, a, b, MEETING_FROM_DOCUMENT) if st.document else None,

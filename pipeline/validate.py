@@ -67,7 +67,7 @@ def _table_then_cross_issues(frames: Mapping, texts: dict[str, str], rule_ids: s
             values = _columns(frames, table, [column])[column]
             unknown = values[~values.isin(sorted(rule_ids))]
             for i, rule in unknown.items():
-                issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules.yaml",
+                issues.append(Issue(f"table {table} row {i}", "unknown_rule", "rule id is not in reference/rules/",
                                     table=table, field=column, value=rule))
     return issues
 

@@ -113,6 +113,6 @@ def test_every_enum_of_the_schemas_is_a_code_list():
 def test_rules_have_a_known_basis_and_are_used_by_code():
     code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
     for rule_id, rule in REF.rules.items():
-        assert rule["basis"] in REF.codes.bases.values
-        assert rule["description"].strip()
+        assert rule.basis in REF.codes.bases.values
+        assert rule.description.strip()
         assert f'"{rule_id}"' in code, f"rule {rule_id} is declared but no code produces it"
