@@ -44,6 +44,15 @@ def _example(example) -> str:
     return f"“{text}”{dated} → {gives}"
 
 
+def _applied_by(rule) -> str:
+    """A rule's steps and the conditions that choose it, as a table cell."""
+    conditions = [" or ".join(" and ".join(f"`{fact}`" for fact in alt) for alt in rule.when)] if rule.when else []
+    conditions += [f"before `{rule.before}`"] if rule.before else []
+    conditions += [f"after `{rule.after}`"] if rule.after else []
+    cell = ", ".join(f"`{a}`" for a in rule.actions) + (" when " + "; ".join(conditions) if conditions else "")
+    return cell.replace("|", "\\|")
+
+
 def _codebook(ref: Reference) -> str:
     lx = ref.lexicon
     parts = {
@@ -63,7 +72,8 @@ def _codebook(ref: Reference) -> str:
             + (f" Broader theme: `{t.parent_theme_id}`." if t.parent_theme_id else "")
             + f"\n\nSignal terms: {_words(t.terms)}.\n" for t in ref.themes),
         "rules": "\n".join(f"| `{r.rule_id}` | {r.basis} | {', '.join(f'`{c}`' for c in r.fills)} | {r.description} | "
-                           + "<br>".join(_example(e) for e in r.examples) + " |" for r in ref.rules.values()),
+                           f"{_applied_by(r)} | " + "<br>".join(_example(e) for e in r.examples) + " |"
+                           for r in ref.rules.values()),
     }
     text = (DOCS_DIR / "CODEBOOK.template.md").read_text(encoding="utf-8")
     for key, value in parts.items():

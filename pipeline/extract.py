@@ -20,6 +20,8 @@ from pipeline.errors import Issue
 from pipeline.ingest import SourceText, split_sentences
 from pipeline.matcher import MONTHS, Scan, date_matches, matcher_for
 from pipeline.reference import Reference, fold_name
+from pipeline.lexicon import Rule
+from pipeline.rulebook import rulebook_for
 
 
 # --- what extraction produces ---------------------------------------------------------------
@@ -143,6 +145,11 @@ class Extraction:
     warnings: list[Issue]
 
 
+def _val(value, start: int, end: int, rule: Rule) -> Val:
+    """A value read by a rule: its basis and id are the rule's."""
+    return Val(value, start, end, rule.basis, rule.rule_id)
+
+
 def extract(source: SourceText, ref: Reference) -> Extraction:
     """Find every mention in one source; a pure function of the text and the reference data."""
     return _Reader(source, ref).read()
@@ -155,7 +162,6 @@ LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
 CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
 ENDS_COLON = re.compile(r":\s*$")
 ENDS_DOCUMENT = re.compile(r"\bdocument\s*,?\s*$", re.I)
-DATE_AFTER_TITLE = re.compile(r"\s*(?:of|dated|on)\s+")
 ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
 ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
 YEAR_WORD = re.compile(r"(19|20)\d\d\b")
@@ -186,6 +192,8 @@ class _Reader:
         self.text = source.text
         self.ref = ref
         self.m = matcher_for(ref)
+        self.rules = rulebook_for(ref)
+        self.generic_title = self.rules.choose("keyword_title", {"named": False})
         lx = ref.lexicon
         self.ordinal_words = {k.lower(): v for k, v in lx.ordinal_words.items()}
         self.not_places = {fold_name(p) for p in lx.not_places}
@@ -194,6 +202,7 @@ class _Reader:
         self.determiners = set(lx.title_determiners)
         self.anaphora = set(lx.anaphora_determiners)
         self.indefinite = set(lx.indefinite_articles)
+        self.document_pronouns = set(lx.document_pronouns)
         self.quote_pairs = lx.quote_pairs
         self.min_words = lx.min_statement_words
         self.other_doc_type = ref.codes.doc_types.default
@@ -379,7 +388,7 @@ class _Reader:
             return None  # "adopted at the meeting": the meeting already in context
         m = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=(s, e))
         if body:
-            m.body = Val(body[0], body[1][0], body[1][1], "stated", "body_from_council_name")
+            m.body = _val(body[0], body[1][0], body[1][1], self.rules.one("council_name"))
         if ordinal:
             m.ordinal = ordinal
         if city:
@@ -389,9 +398,9 @@ class _Reader:
         if date:
             m.date = date
             if date.year:
-                m.year = Val(date.year, date.start, date.end, "stated", "date_in_meeting_sentence")
+                m.year = _val(date.year, date.start, date.end, self.rules.one("meeting_year"))
         if virtual:
-            m.is_virtual = Val(True, s + virtual.start(), s + virtual.end(), "stated", "virtual_cue")
+            m.is_virtual = _val(True, s + virtual.start(), s + virtual.end(), self.rules.one("virtual"))
         if m.year is None:
             m.year = self._anniversary_year(s, sent)
         self.meetings.append(m)
@@ -412,15 +421,14 @@ class _Reader:
         if not mt:
             return None
         n, word = self._ordinal_number(sent, mt)
-        return Val(n, s + mt.start(), s + mt.start() + len(word) + (2 if mt.group(1) else 0),
-                   "stated", "ordinal_before_meeting_noun")
+        return _val(n, s + mt.start(), s + mt.start() + len(word) + (2 if mt.group(1) else 0), self.rules.one("ordinal"))
 
     def _anniversary_year(self, s: int, sent: str) -> Val | None:
         mt = self._scan(sent).search("anniversary")
         if not mt:
             return None
         n, _ = self._ordinal_number(sent, mt)
-        return Val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), "inferred", "anniversary_year")
+        return _val(self.ref.founding_date.year + n, s + mt.start(), s + mt.end(), self.rules.one("anniversary"))
 
     def _ordinal_number(self, sent: str, mt: re.Match) -> tuple[int, str]:
         """The number an ordinal match gives (digits in group 1, a word in group 2), and its words as written."""
@@ -434,13 +442,11 @@ class _Reader:
             name = sent[mt.start():mt.end()]
             if not name[0].isupper():
                 continue
-            rule = ("city_after_in" if self.m.search("in_place", sent[max(0, mt.start() - 25):mt.start()])
-                    else "city_before_meeting_noun" if self.m.match("before_noun", sent, mt.end()) else None)
+            rule = self.rules.choose("meeting_city", text=sent, span=mt.span())
             if rule:
                 canonical, code = self.ref.cities[fold_name(name)]
                 a, b = s + mt.start(), s + mt.end()
-                return (Val(canonical, a, b, "stated", rule),
-                        Val(code, a, b, "reference", "country_of_city_gazetteer"))
+                return _val(canonical, a, b, rule), _val(code, a, b, self.rules.one("city_country"))
         mt = self.m.search("unknown_place", sent)
         if mt:
             name = mt.group(1)
@@ -448,12 +454,13 @@ class _Reader:
             if fold_name(name).split()[0] in MONTHS or fold_name(name) in self.not_places:
                 return None, None
             code = self.ref.states.get(fold_name(name))
+            rule = self.rules.choose("place_not_in_gazetteer", {"a_state": bool(code)})
             if code:
-                return None, Val(code, a, b, "stated", "country_after_in")
+                return None, _val(code, a, b, rule)
             self.warnings.append(Issue(self.src.where(a), "unknown_city",
                                        "place not in the gazetteer (reference/cities.csv); kept as written, country unknown",
                                        value=name))
-            return Val(name, a, b, "stated", "place_after_meeting_verb"), None
+            return _val(name, a, b, rule), None
         return None, None
 
     # -- dates
@@ -497,7 +504,7 @@ class _Reader:
                 title = self.text[q.start:q.end].strip().rstrip(",.;:").strip()
                 a = q.start + (len(self.text[q.start:q.end]) - len(self.text[q.start:q.end].lstrip()))
                 dtype = self._doc_type_of(title)
-                docs.append(self._new_document(pi, s, e, sent, Val(title, a, a + len(title), "stated", "quoted_title"),
+                docs.append(self._new_document(pi, s, e, sent, _val(title, a, a + len(title), self.rules.one("quoted_document")),
                                                dtype, meeting, named=True))
                 taken.append((q.open, q.close))
         for spec, found in self._scan(sent).each("doc_types"):
@@ -537,7 +544,7 @@ class _Reader:
                 if antecedent is not None:
                     ref_doc = DocumentMention(
                         key=(self.src.source_id, len(self.documents)), sentence=(s, e),
-                        title=Val(antecedent.title.value, s + mt.start(), s + mt.end(), "inferred", "anaphora_same_type"),
+                        title=_val(antecedent.title.value, s + mt.start(), s + mt.end(), self.rules.one("anaphora")),
                         doc_type=antecedent.doc_type, status=self._status(s, sent, mt.start(), mt.end()),
                         antecedent=antecedent.key)
                     self.documents.append(ref_doc)
@@ -548,34 +555,33 @@ class _Reader:
             if capital and not prev and not spec.generic:
                 return None  # "Agreement was reached ...": a capitalised common noun opening a sentence
         title = self.text[a:b]
-        return self._new_document(pi, s, e, sent, Val(" ".join(title.split()), a, b, "stated",
-                                                       "title_by_keyword" if named else "generic_mention"),
+        return self._new_document(pi, s, e, sent, _val(" ".join(title.split()), a, b,
+                                                        self.rules.choose("keyword_title", {"named": named})),
                                   spec.doc_type, meeting, named=named, kw=(s + mt.start(), s + mt.end()))
 
     def _new_document(self, pi, s, e, sent, title: Val, doc_type: str, meeting, named: bool, kw=None) -> DocumentMention:
         kw = kw or (title.start, title.end)
         d = DocumentMention(key=(self.src.source_id, len(self.documents)), sentence=(s, e), title=title,
-                            doc_type=Val(doc_type, kw[0], kw[1], "stated", "doc_type_from_keyword"),
+                            doc_type=_val(doc_type, kw[0], kw[1], self.rules.one("doc_type")),
                             status=self._status(s, sent, title.start - s, title.end - s))
         # a date right after the title ("Declaration of June 16, 2009") or a day in the same sentence
         rest = self.text[title.end:e]
         ta, tb = max(title.start - s, 0), max(title.end - s, 0)
         dates = self._dates(s, sent[:ta] + "x" * (tb - ta) + sent[tb:])
-        after = DATE_AFTER_TITLE.match(rest)
+        after = self.m.match("title_date_link", rest)
         own = next((x for x in dates if after and x.start == title.end + after.end()), None)
-        if own and own.day and own.year and not own.end_day:
-            d.date = Val(dt.date(own.year, own.month, own.day).isoformat(), own.start, own.end, "stated", "date_after_title")
-        else:
-            single = [x for x in dates if x.day and x.year and not x.end_day]
-            if single:
-                x = single[0]
-                d.date = Val(dt.date(x.year, x.month, x.day).isoformat(), x.start, x.end, "stated", "date_in_document_sentence")
+        own = own if own and own.day and own.year and not own.end_day else None
+        single = [x for x in dates if x.day and x.year and not x.end_day]
+        rule = self.rules.choose("document_date", {"day_after_title": own is not None, "single_day_in_sentence": bool(single)})
+        if rule is not None:
+            x = own or single[0]
+            d.date = _val(dt.date(x.year, x.month, x.day).isoformat(), x.start, x.end, rule)
         if d.date:
             d.year = Val(int(d.date.value[:4]), d.date.start, d.date.end, d.date.basis, d.date.rule)
         else:
             years = [x for x in dates if x.year]
             if years:
-                d.year = Val(years[0].year, years[0].start, years[0].end, "stated", "year_in_document_sentence")
+                d.year = _val(years[0].year, years[0].start, years[0].end, self.rules.one("document_year"))
             else:
                 d.year = self._anniversary_year(title.start, self.text[title.start:title.end])
         self._link_document_meeting(d, pi, meeting)
@@ -584,8 +590,9 @@ class _Reader:
         self.document, self.document_para = d, pi
         if self.pending_founders:
             for sig in self.pending_founders:
+                founders = self.rules.one("founders")
                 d.signatories.append(Signatory(sig.country_code, sig.name, sig.role, sig.start, sig.end,
-                                               "inferred", "founders_to_next_document"))
+                                               founders.basis, founders.rule_id))
             self.pending_founders = []
         return d
 
@@ -652,50 +659,55 @@ class _Reader:
                 dist = min(abs(mt.start() - b), abs(a - mt.end()))
                 if best is None or dist < best[0]:
                     best = (dist, status, mt)
+        rule = self.rules.choose("status", {"status_verb": best is not None})
         if best is None:
-            return Val(self.no_status, s + a, s + b, "stated", "status_default_mentioned")
-        return Val(best[1], s + best[2].start(), s + best[2].end(), "stated", "status_from_verb")
+            return _val(self.no_status, s + a, s + b, rule)
+        return _val(best[1], s + best[2].start(), s + best[2].end(), rule)
 
     def _link_document_meeting(self, d: DocumentMention, pi: int, meeting: MeetingMention | None) -> None:
         city = self._city_in_title(d)
-        if meeting is not None:
-            d.meeting, d.meeting_rule = meeting.key, "doc_meeting_same_sentence"
-        elif city is not None:
-            if self.meeting is not None and self.meeting_para == pi and self.meeting.city and self.meeting.city.value == city.value:
-                d.meeting, d.meeting_rule = self.meeting.key, "doc_meeting_in_context"
-            else:
-                implied = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=d.sentence,
-                                         city=Val(city.value, city.start, city.end, "inferred", "doc_named_after_city"),
-                                         implied=True)
-                implied.country_code = Val(self.ref.cities[fold_name(city.value)][1], city.start, city.end,
-                                           "reference", "country_of_city_gazetteer")
-                if d.year is not None:
-                    implied.year = Val(d.year.value, d.year.start, d.year.end, "inferred", "doc_named_after_city")
-                self.meetings.append(implied)
-                d.meeting, d.meeting_rule = implied.key, "doc_named_after_city"
-        elif self.meeting is not None and self.meeting_para == pi and self._belongs_to_context(d):
-            d.meeting, d.meeting_rule = self.meeting.key, "doc_meeting_in_context"
+        in_view = self.meeting if self.meeting is not None and self.meeting_para == pi else None
+        rule = self.rules.choose("document_meeting", {
+            "meeting_in_sentence": meeting is not None, "city_in_title": city is not None, "meeting_in_paragraph": in_view is not None,
+            "context_meeting_in_that_city": lambda: in_view is not None and in_view.city and in_view.city.value == city[0],
+            "belongs_to_context": lambda: self._belongs_to_context(d)})
+        if rule is not None:
+            targets = {"meeting_in_sentence": lambda: meeting, "meeting_in_view": lambda: in_view,
+                       "meeting_of_city_in_title": lambda: self._implied_meeting(d, city, rule)}
+            d.meeting, d.meeting_rule = targets[rule.value]().key, rule.rule_id
         if d.meeting is not None:
             self.meeting = self._meeting_by_key(d.meeting)
             self.meeting_para = pi
         elif self.meeting_para != pi:
             self.meeting = None  # a document outside the meeting's paragraph starts a new topic
 
+    def _implied_meeting(self, d: DocumentMention, city: tuple[str, int, int], rule: Rule) -> MeetingMention:
+        """The meeting a document named after a city implies (that city's meeting in the document's year)."""
+        name, a, b = city
+        implied = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=d.sentence,
+                                 city=_val(name, a, b, rule), implied=True)
+        implied.country_code = _val(self.ref.cities[fold_name(name)][1], a, b, self.rules.one("city_country"))
+        if d.year is not None:
+            implied.year = _val(d.year.value, d.year.start, d.year.end, rule)
+        self.meetings.append(implied)
+        return implied
+
     def _belongs_to_context(self, d: DocumentMention) -> bool:
         """A document is the meeting's when the text says it was adopted, signed or approved, when it
         is a generic mention ("a joint communiqué"), or when it is not merely referred to by a speaker
         ("the leaders welcomed the progress in implementing the Programme ...")."""
-        if d.status.value != self.no_status or d.title.rule == "generic_mention":
+        if d.status.value != self.no_status or d.title.rule == self.generic_title.rule_id:
             return True
         return not self.m.search("actor", self.text[d.sentence[0]:d.title.start])
 
-    def _city_in_title(self, d: DocumentMention) -> Val | None:
+    def _city_in_title(self, d: DocumentMention) -> tuple[str, int, int] | None:
+        """A gazetteer city before the title's keyword ("the Yekaterinburg Declaration"): its name and span."""
         title = self.text[d.title.start:d.title.end]
         kw = d.doc_type.start - d.title.start
         for mt in self.m.finditer("city", title[:max(kw, 0)]):
             if mt.group(0)[0].isupper():
                 canonical, _ = self.ref.cities[fold_name(mt.group(0))]
-                return Val(canonical, d.title.start + mt.start(), d.title.start + mt.end(), "stated", "city_in_title")
+                return canonical, d.title.start + mt.start(), d.title.start + mt.end()
         return None
 
     def _meeting_by_key(self, key):
@@ -708,14 +720,15 @@ class _Reader:
                 states = self._state_list(s, sent, mt.end())
                 if not states:
                     continue
+                rule = self.rules.one("signatories")
                 target = next((d for d in reversed(docs) if d.title.start - s < mt.start()), None) or (docs[0] if docs else None)
                 if target is not None:
                     target = self._resolve_antecedent(target)
                     for code, name, a, b in states:
-                        target.signatories.append(Signatory(code, name, role, a, b, "stated", "signatories_same_sentence"))
+                        target.signatories.append(Signatory(code, name, role, a, b, rule.basis, rule.rule_id))
                 else:
                     self.pending_founders.extend(
-                        Signatory(code, name, role, a, b, "stated", "signatories_same_sentence") for code, name, a, b in states)
+                        Signatory(code, name, role, a, b, rule.basis, rule.rule_id) for code, name, a, b in states)
 
     def _resolve_antecedent(self, d: DocumentMention) -> DocumentMention:
         while d.antecedent is not None:
@@ -759,41 +772,44 @@ class _Reader:
     def _speaker(self, s: int, sent: str) -> Val | None:
         mt = self._actor(sent)
         if mt:
-            return Val(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+            return _val(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), self.rules.one("speaker"))
         return None
 
-    def _defined_term(self, s: int, e: int, quotes: list[_Quote]) -> Val | None:
+    def _defined_term(self, s: int, e: int, quotes: list[_Quote]) -> tuple[str, int] | None:
+        """A quoted term the sentence defines ("“terrorism” means:"): its words and where they start."""
         for q in quotes:
             if q.kind == "term" and self.m.match("definition", self.text[q.end:e]):
-                return Val(self.text[q.start:q.end], q.start, q.end, "stated", "defined_term")
+                return self.text[q.start:q.end], q.start
         return None
 
     def _quote_statement(self, q: _Quote, lead: dict | None, pi: int) -> None:
         inner = self.text[q.start:q.end]
         a = q.start + (len(inner) - len(inner.lstrip()))
         b = q.end - (len(inner) - len(inner.rstrip()))
-        st = StatementMention(self.src.source_id, a, b, "quotation", "quotation_marks",
+        rule = self.rules.one("quotation")
+        st = StatementMention(self.src.source_id, a, b, rule.value, rule.rule_id,
                               is_truncated=("…" in inner or "..." in inner or not q.closed))
-        doc = None
+        named = self._resolve_antecedent(lead["docs"][-1]) if lead is not None and lead["docs"] else None
+        in_paragraph = (self.document if lead is not None and lead["lead_in"] and self.document is not None
+                        and self.document_para == lead["para"] else None)
+        doc = named or in_paragraph
         if lead is not None:
-            if lead["docs"]:
-                doc, st.link_rule = self._resolve_antecedent(lead["docs"][-1]), "quote_document_in_lead_in"
-            elif lead["lead_in"] and self.document is not None and self.document_para == lead["para"]:
-                doc, st.link_rule = self.document, "quote_document_in_paragraph"
             st.speaker = lead.get("speaker")
             st.link_span = (lead["start"], lead["end"])
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
-        if st.link_rule is None and st.meeting:
-            st.link_rule = "quote_meeting_in_context"
+        link = self.rules.choose("quote_link", {"document_in_lead_in": named is not None,
+                                                "document_in_paragraph": in_paragraph is not None,
+                                                "meeting_in_view": st.meeting is not None})
+        st.link_rule = link.rule_id if link else None
         self._themes(st)
         if lead is not None and lead.get("defined"):
-            term = lead["defined"]
+            term, at = lead["defined"]
+            inherited = self.rules.one("defined_term_theme")
             for theme, rx in self.m.members("themes"):
-                hit = rx.search(term.value)
+                hit = rx.search(term)
                 if hit and theme.theme_id not in st.themes:
-                    st.themes[theme.theme_id] = [Val(hit.group(0), term.start + hit.start(), term.start + hit.end(),
-                                                     "inferred", "theme_from_defined_term")]
+                    st.themes[theme.theme_id] = [_val(hit.group(0), at + hit.start(), at + hit.end(), inherited)]
         self.statements.append(st)
 
     def _paraphrase(self, s: int, e: int, sent: str, docs: list[DocumentMention]) -> None:
@@ -808,36 +824,38 @@ class _Reader:
             verb = self.m.match("verb_after_doc", rest) or self.m.match("verb_after_apposition", rest)
             if verb and d.title.end + verb.start("verb") < actor_at:
                 doc = self._resolve_antecedent(d)
-                speaker = Val(d.title.value, d.title.start, d.title.end, "stated", "document_as_speaker")
+                speaker = _val(d.title.value, d.title.start, d.title.end, self.rules.one("document_speaker"))
                 break
-        source_rule = None
+        according_to = False
         if speaker is None and mt:
-            speaker = Val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
-                          s + mt.end("actor"), "stated", "actor_before_reporting_verb")
+            speaker = _val(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
+                           s + mt.end("actor"), self.rules.one("speaker"))
             cited = next((d for d in docs if d.title.start < actor_at), None)
             if cited is not None and self.m.match("according_to", sent):  # "According to the communiqué, the parties ..."
-                doc, source_rule = self._resolve_antecedent(cited), "paraphrase_according_to_document"
-            if mt.group("actor").lower() == "it":  # "It called for ...": the document last spoken of
+                doc, according_to = self._resolve_antecedent(cited), True
+            if mt.group("actor").lower() in self.document_pronouns:  # "It called for ...": the document last spoken of
                 if self.document is None or self.document_para != self.last_para:
                     return
                 doc = self.document
-                speaker = Val(doc.title.value, speaker.start, speaker.end, "inferred", "pronoun_for_document")
+                speaker = _val(doc.title.value, speaker.start, speaker.end, self.rules.one("pronoun_speaker"))
         if speaker is None:
             return
-        st = StatementMention(self.src.source_id, s, e, "paraphrase", "reported_speech", is_truncated=("…" in sent or "..." in sent),
+        rule = self.rules.one("paraphrase")
+        st = StatementMention(self.src.source_id, s, e, rule.value, rule.rule_id, is_truncated=("…" in sent or "..." in sent),
                               speaker=speaker)
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
-        st.link_rule = source_rule or ("paraphrase_document_as_speaker" if doc else
-                                       ("paraphrase_meeting_in_context" if st.meeting else None))
+        link = self.rules.choose("paraphrase_link", {"according_to_document": according_to, "document_linked": doc is not None,
+                                                     "meeting_in_view": st.meeting is not None})
+        st.link_rule = link.rule_id if link else None
         self._themes(st)
         self.statements.append(st)
 
     def _themes(self, st: StatementMention) -> None:
         text = self.text[st.start:st.end]
+        term = self.rules.one("theme_term")
         for theme, found in self.m.scan(text).each("themes"):
-            hits = [Val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), "stated", "theme_term_in_text")
-                    for m in found]
+            hits = [_val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), term) for m in found]
             if hits:
                 st.themes[theme.theme_id] = hits
 

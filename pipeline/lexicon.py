@@ -87,6 +87,8 @@ class Lexicon(_Strict):
     anaphora_determiners: tuple[str, ...]
     indefinite_articles: tuple[str, ...]
     title_stop_words: tuple[str, ...]
+    title_date_links: tuple[str, ...]
+    document_pronouns: tuple[str, ...]
     status_verbs: dict[str, tuple[str, ...]]
     quote_pairs: dict[str, tuple[str, ...]]
     naming_cues: tuple[str, ...]
@@ -131,14 +133,27 @@ class Example(_Strict):
 
 
 class Rule(_Strict):
-    """One rule that produces values: its id (evidence.rule_id), basis, the columns it fills, what it
-    does, and its examples."""
+    """One rule that produces values: its id (evidence.rule_id), basis, the actions that apply it (and,
+    where an action has several rules, the facts and context that choose this one), the columns it fills,
+    what it does, and its examples."""
 
     rule_id: str
     basis: str
+    actions: tuple[str, ...]
+    when: tuple[tuple[str, ...], ...] = ()  # any of these lists of facts, each fact true ("not x": false)
+    before: str | None = None  # a pattern the text before the anchor ends with (lexicon parts as {name})
+    before_window: int | None = None  # how many characters before the anchor it may reach back
+    after: str | None = None  # a pattern the text after the anchor starts with
+    value: str | None = None  # the value the rule always gives, where it gives one
     fills: tuple[str, ...]
     description: str
     examples: tuple[Example, ...]
+
+    @model_validator(mode="after")
+    def _window_with_before(self) -> Rule:
+        if (self.before is None) != (self.before_window is None):
+            raise ValueError("`before` and `before_window` go together")
+        return self
 
 
 class _RuleFile(_Strict):

@@ -326,9 +326,10 @@ class Scan:
     def search(self, name: str, start: int = 0) -> re.Match | None:
         """The first match of pattern `name` from `start`."""
         single = self.m.singles[name]
-        start = self._start(single, start)
-        if start is None:
-            return None
+        if single.requires or single.starts_at is not None:
+            start = self._start(single, start)
+            if start is None:
+                return None
         if single.twin is not None and self.folded is not None:
             return single.twin.search(self.folded, start)
         return single.pattern.search(self.text, start)
@@ -336,9 +337,10 @@ class Scan:
     def finditer(self, name: str, start: int = 0):
         """Every match of pattern `name` from `start`."""
         single = self.m.singles[name]
-        start = self._start(single, start)
-        if start is None:
-            return ()
+        if single.requires or single.starts_at is not None:
+            start = self._start(single, start)
+            if start is None:
+                return ()
         if single.twin is not None and self.folded is not None:
             return single.twin.finditer(self.folded, start)
         return single.pattern.finditer(self.text, start)
@@ -423,8 +425,6 @@ def matcher_for(ref: Reference) -> Matcher:
         "actor": single(
             rf"\b(?P<actor>{alternation(lx.paraphrase_actors)})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
             rf"(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b", requires=("any_reporting_verb",), starts_at="any_actor"),
-        "before_noun": single(rf"\s+(?:sco\s+)?{nouns}\b"),
-        "in_place": single(r"\b(?:in|at)\s+(?:the\s+(?:city|capital)\s+of\s+)?$"),
         "unknown_place": single(
             rf"\b(?:{alternation(lx.meeting_verbs)}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})", flags=0),
@@ -435,6 +435,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "according_to": single(rf"^\s*(?:{alternation(lx.source_cues)})\b"),
         "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
+        "title_date_link": single(rf"\s*{alternation(lx.title_date_links)}\s+", flags=0),
         "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
     }
     for opener, closers in lx.quote_pairs.items():  # the characters that may close or nest a quotation

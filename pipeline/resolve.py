@@ -23,7 +23,9 @@ from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
 from pipeline.processes import Forked, forked_map
 from pipeline.reference import ChronologyEntry, Reference, fold_name
-from pipeline.source_rows import (EVIDENCE_PER_VALUE, MEETING_FROM_DOCUMENT, RowParts, SourceRows, bare_schema,
+from pipeline.lexicon import Rule
+from pipeline.rulebook import rulebook_for
+from pipeline.source_rows import (EVIDENCE_PER_VALUE, RowParts, SourceRows, bare_schema,
                                   combine_rows, evidence_value, hash_id, sentence_users)
 
 # records' evidence objects from which a forked child takes half of them (below, forking and handing
@@ -135,6 +137,11 @@ def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = Non
     return Ev(source_id, v.start, v.end, basis or v.basis, rule or v.rule)
 
 
+def _by(source_id: str, start: int, end: int, rule: Rule) -> Ev:
+    """Evidence for a value a rule concluded from a span: the rule's basis and id."""
+    return Ev(source_id, start, end, rule.basis, rule.rule_id)
+
+
 @functools.lru_cache(maxsize=65536)  # the same places and titles recur in every source
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
@@ -156,6 +163,7 @@ class _Resolver:
         self.texts: dict[str, str] = {}
         self.ref = ref
         self.basis_rank, self.status_rank = ref.codes.bases.rank, ref.codes.statuses.rank
+        self.rules = rulebook_for(ref)
         self.warnings: list[Issue] = []
         self.meetings: dict[str, Fielded] = {}
         self.meeting_of_mention: dict[tuple, str | None] = {}
@@ -233,7 +241,7 @@ class _Resolver:
             self.meeting_of_mention[m.key] = None  # a council named with nothing that identifies the meeting
             return
         entry = self._chronology_match(x, m, rec)
-        sentence = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
+        sentence = _by(sid, m.sentence[0], m.sentence[1], self.rules.one("chronology_match"))
         if entry is not None:
             for name in ("body", "ordinal", "year", "country_code"):
                 rec.put(name, getattr(entry, name), sentence)
@@ -242,14 +250,14 @@ class _Resolver:
             rec.put("is_virtual", entry.is_virtual, sentence)
         if rec.get("year") is None and date and date.month and x.source.published_date:
             rec.put("year", int(x.source.published_date[:4]),
-                    Ev(sid, date.start, date.end, "inferred", "year_from_source_date"))
+                    _by(sid, date.start, date.end, self.rules.one("year_from_source")))
         self._meeting_dates(sid, m, rec, entry)
         if m.implied and rec.get("year") is None:
             self.meeting_of_mention[m.key] = None
             return
         if rec.get("is_virtual") is None and rec.get("city") is not None:
             city = rec.evidence["city"][0]
-            rec.put("is_virtual", False, Ev(city.source_id, city.start, city.end, "inferred", "in_person_when_city"))
+            rec.put("is_virtual", False, _by(city.source_id, city.start, city.end, self.rules.one("in_person")))
         mid = self._meeting_id(rec)
         self._merge_meeting(mid, rec)
         self.meeting_of_mention[m.key] = mid
@@ -258,25 +266,23 @@ class _Resolver:
         d = m.date
         year = rec.get("year")
         if d is not None and d.day and year:
-            basis = "stated" if d.year else "inferred"
-            rule = "date_in_meeting_sentence" if d.year else "date_year_from_chronology"
+            rule = self.rules.choose("meeting_day", {"year_stated": bool(d.year)})
             try:
                 start = dt.date(year, d.month, d.day)
                 end = dt.date(d.end_year or year, d.end_month or d.month, d.end_day or d.day)
             except ValueError:
                 return
-            ev = Ev(sid, d.start, d.end, basis, rule)
+            ev = _by(sid, d.start, d.end, rule)
             rec.put("start_date", start.isoformat(), ev)
             rec.put("end_date", end.isoformat(), ev)
             rec.put("date_precision", "day", ev)
         elif entry is not None:
-            ev = Ev(sid, m.sentence[0], m.sentence[1], "inferred", "chronology_unique_match")
+            ev = _by(sid, m.sentence[0], m.sentence[1], self.rules.one("chronology_match"))
             rec.put("start_date", entry.start_date.isoformat(), ev)
             rec.put("end_date", entry.end_date.isoformat(), ev)
             rec.put("date_precision", "day", ev)
         elif d is not None and d.month and year:
-            ev = Ev(sid, d.start, d.end, "stated" if d.year else "inferred",
-                    "date_in_meeting_sentence" if d.year else "year_from_source_date")
+            ev = _by(sid, d.start, d.end, self.rules.choose("meeting_month", {"year_stated": bool(d.year)}))
             last = calendar.monthrange(year, d.month)[1]
             rec.put("start_date", dt.date(year, d.month, 1).isoformat(), ev)
             rec.put("end_date", dt.date(year, d.month, last).isoformat(), ev)
@@ -418,24 +424,24 @@ class _Resolver:
             rec.put("year", d.year.value, _ev(sid, d.year))
         mid = self.meeting_of_mention.get(d.meeting) if d.meeting else None
         if mid is not None:
-            basis = "stated" if d.meeting_rule == "doc_meeting_same_sentence" else "inferred"
-            rec.put("meeting_id", mid, Ev(sid, d.sentence[0], d.sentence[1], basis, d.meeting_rule))
+            rec.put("meeting_id", mid, _by(sid, d.sentence[0], d.sentence[1], self.ref.rules[d.meeting_rule]))
         else:
             key = (d.date.value if d.date else None, d.title.value, d.year.value if d.year else None)
             if key not in self.document_chronology_cache:  # a document named again and again is matched once
                 self.document_chronology_cache[key] = self._chronology_for_document(d)
             entry, rule = self.document_chronology_cache[key]
             if entry is not None:
-                ev = Ev(sid, d.title.start, d.title.end, "inferred", rule)
+                ev = _by(sid, d.title.start, d.title.end, rule)
                 rec.put("meeting_id", self._chronology_meeting(entry, ev), ev)
         mid = rec.get("meeting_id")
         if mid is not None:
             meeting = self.meetings[mid]
-            mev = Ev(sid, d.title.start, d.title.end, "inferred", "doc_year_from_meeting")
+            mev = _by(sid, d.title.start, d.title.end, self.rules.one("document_year_from_meeting"))
             rec.put("year", meeting.get("year"), mev)
             if rec.get("date") is None and meeting.get("start_date") and meeting.get("start_date") == meeting.get("end_date") \
                     and meeting.get("date_precision") == "day":
-                rec.put("date", meeting.get("start_date"), Ev(sid, d.title.start, d.title.end, "inferred", "doc_date_from_meeting"))
+                rec.put("date", meeting.get("start_date"),
+                        _by(sid, d.title.start, d.title.end, self.rules.one("document_date_from_meeting")))
         did = hash_id("doc", _norm_title(d.title.value), mid or rec.get("year") or "undated")
         target = self.documents.get(did)
         if target is None:
@@ -452,20 +458,32 @@ class _Resolver:
                 srec = self.signatories[key] = Fielded(self.basis_rank)
             ev = Ev(sid, sig.start, sig.end, sig.basis, sig.rule)
             rank = self.basis_rank[sig.basis]  # better than the reference basis of the name's code
-            srec.add("country_code", sig.country_code, [ev, Ev(sid, sig.start, sig.end, "reference", "state_name_to_iso3")], rank)
+            srec.add("country_code", sig.country_code, [ev, _by(sid, sig.start, sig.end, self.rules.one("state_code"))], rank)
             srec.add("role", sig.role, [ev], rank)
             srec.add("name_as_written", sig.name, [ev], rank)
 
-    def _chronology_for_document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, str]:
-        if d.date is not None:
-            day = dt.date.fromisoformat(d.date.value)
-            hits = [c for c in self.ref.chronology if c.start_date <= day <= c.end_date]
-            if len(hits) == 1:
-                return hits[0], "doc_date_in_chronology"
+    def _chronology_for_document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, Rule | None]:
+        """The one chronology meeting a document's date or title points to, and the rule that found it."""
+        by_date = self._chronology_by_date(d)
+        by_title = [] if by_date else self._chronology_by_title(d)
+        rule = self.rules.choose("chronology_document", {"date_in_chronology": bool(by_date),
+                                                         "title_in_chronology": len(by_title) == 1})
+        return (by_date or by_title)[0] if rule else None, rule
+
+    def _chronology_by_date(self, d: DocumentMention) -> list[ChronologyEntry]:
+        """The chronology meeting whose days hold the document's date, where exactly one does."""
+        if d.date is None:
+            return []
+        day = dt.date.fromisoformat(d.date.value)
+        hits = [c for c in self.ref.chronology if c.start_date <= day <= c.end_date]
+        return hits if len(hits) == 1 else []
+
+    def _chronology_by_title(self, d: DocumentMention) -> list[ChronologyEntry]:
+        """The chronology meetings that list the document's title (its words but the stop words) as a main document."""
+        hits = []
         stop = set(self.ref.lexicon.title_stop_words)
         words = set(_norm_title(d.title.value).split()) - stop
         if len(words) >= 2:
-            hits = []
             for c in self.ref.chronology:
                 if d.year is not None and c.year != d.year.value:
                     continue
@@ -473,9 +491,7 @@ class _Resolver:
                     theirs = set(_norm_title(title).split()) - stop
                     if words == theirs:
                         hits.append(c)
-            if len(hits) == 1:
-                return hits[0], "doc_title_in_chronology"
-        return None, ""
+        return hits
 
     # -- statements and coverage: each source's rows, linked to the records, a part at a time
     def _each_part(self) -> None:
@@ -498,6 +514,7 @@ class _Resolver:
         schema = part.schema
         rows: list[tuple] = []
         meeting_ids, document_ids = [], []
+        via_document = self.rules.one("meeting_from_document")
         columns = [part["source_id"]] + [batch.column(c) for c in (
             "statement_id", "document", "meeting", "link_rule", "link_basis", "link_start", "link_end", "link_text",
             "ev_document", "ev_meeting_from_document", "ev_meeting")]
@@ -510,7 +527,7 @@ class _Resolver:
                 mid = self.documents[did].get("meeting_id")
                 if mid:
                     rows.append((ev_doc_meeting, "statements", stid, "meeting_id", mid, sid, a, b, text,
-                                 "inferred", MEETING_FROM_DOCUMENT))
+                                 via_document.basis, via_document.rule_id))
             elif meeting is not None:
                 mid = self.meeting_of_mention.get((sid, meeting))
                 if mid is not None:

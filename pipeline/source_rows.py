@@ -19,6 +19,7 @@ from pathlib import Path
 from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, Extraction, MeetingMention, Val
 from pipeline.reference import Reference
+from pipeline.rulebook import rulebook_for
 
 EVIDENCE_PER_VALUE = 3  # spans kept per (record, field, rule); coverage still counts every one
 
@@ -30,7 +31,6 @@ LINK_COLUMNS = {  # one row per statement, in the order of its statements table
     # their span's text and the ids of the rows that may be written (a document, the meeting of that
     # document, a meeting)
     "link_text": "string", "ev_document": "string", "ev_meeting_from_document": "string", "ev_meeting": "string"}
-MEETING_FROM_DOCUMENT = "statement_meeting_from_document"  # the rule of a statement's meeting found through its document
 
 
 @dataclass
@@ -59,6 +59,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
                                                         "document_id", "source_id", "char_start", "char_end",
                                                         "is_truncated")]
     link_append = [links[name].append for name in LINK_COLUMNS]
+    via_document = rulebook_for(ref).one("meeting_from_document").rule_id
     for st in x.statements:
         norm = " ".join(text[st.start:st.end].split())
         n = occurrences.get(norm, 0)  # the same words twice in one source: 2nd occurrence
@@ -68,8 +69,9 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
                                              None, sid, st.start, st.end, st.is_truncated)):
             append(value)
         user = f"statements:{stid}"
-        evidence.add("statements", stid, "kind", st.kind, sid, st.start, st.end, "stated", st.rule)
-        evidence.add("statements", stid, "is_truncated", st.is_truncated, sid, st.start, st.end, "stated", st.rule)
+        basis = ref.rules[st.rule].basis
+        evidence.add("statements", stid, "kind", st.kind, sid, st.start, st.end, basis, st.rule)
+        evidence.add("statements", stid, "is_truncated", st.is_truncated, sid, st.start, st.end, basis, st.rule)
         spans.append((st.start, st.end, user))
         if st.speaker is not None:
             sp = st.speaker
@@ -82,7 +84,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
                 ref.rules[st.link_rule].basis if st.link_rule in ref.rules else "inferred", a, b,
                 " ".join(text[a:b].split()) if linked else None,
                 _evidence_id("statements", stid, "document_id", sid, a, b, st.link_rule) if st.document else None,
-                _evidence_id("statements", stid, "meeting_id", sid, a, b, MEETING_FROM_DOCUMENT) if st.document else None,
+                _evidence_id("statements", stid, "meeting_id", sid, a, b, via_document) if st.document else None,
                 _evidence_id("statements", stid, "meeting_id", sid, a, b, st.link_rule) if st.meeting else None)):
             append(value)  # in LINK_COLUMNS order
         for theme_id, hits in st.themes.items():

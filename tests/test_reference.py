@@ -110,9 +110,14 @@ def test_every_enum_of_the_schemas_is_a_code_list():
     assert not lists, f"code lists name columns with no enum: {sorted(lists)}"
 
 
-def test_rules_have_a_known_basis_and_are_used_by_code():
+def test_rules_have_a_known_basis_and_are_applied_by_code_that_never_spells_them():
     code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
+    used = set(re.findall(r'\.(?:one|choose|rules_of)\("(\w+)"', code))
+    declared = {action for rule in REF.rules.values() for action in rule.actions}
+    assert used == declared, f"actions in code but in no rule: {sorted(used - declared)}; in rules but not in code: {sorted(declared - used)}"
     for rule_id, rule in REF.rules.items():
         assert rule.basis in REF.codes.bases.values
         assert rule.description.strip()
-        assert f'"{rule_id}"' in code, f"rule {rule_id} is declared but no code produces it"
+        assert f'"{rule_id}"' not in code, f"rule {rule_id} is spelt in pipeline code; name its action instead"
+        for fact in {name.removeprefix("not ") for alt in rule.when for name in alt}:
+            assert f'"{fact}"' in code, f"rule {rule_id} asks for the fact {fact}, which no code gives"
