@@ -244,7 +244,12 @@ class _Reader:
             for sstart, send in split_sentences(masked, pstart, pend):
                 self.sentences.append((sstart, send))
                 in_sentence = para_quotes[bisect.bisect_left(opens, sstart):bisect.bisect_left(opens, send)]
-                self._read_sentence(pi, sstart, send, masked, in_sentence)
+                try:
+                    self._read_sentence(pi, sstart, send, masked, in_sentence)
+                except Exception as e:  # one sentence the reader trips on never costs the others
+                    self.warnings.append(Issue(self.src.where(sstart), "sentence_not_read",
+                                               f"sentence left out of the tables: the reader failed on it ({type(e).__name__}: {e})",
+                                               value=_snippet(self.text[sstart:send])))
         return Extraction(self.src, self.meetings, self.documents, self.statements, self.sentences, self.warnings)
 
     # -- quotation marks
@@ -795,7 +800,8 @@ class _Reader:
         doc = named or in_paragraph
         if lead is not None:
             st.speaker = lead.get("speaker")
-            st.link_span = (lead["start"], lead["end"])
+            if not self.text[lead["start"]:lead["end"]].isspace() and lead["end"] > lead["start"]:
+                st.link_span = (lead["start"], lead["end"])  # a quote opening its sentence has no words before it
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
         link = self.rules.choose("quote_link", {"document_in_lead_in": named is not None,
@@ -858,6 +864,12 @@ class _Reader:
             hits = [_val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), term) for m in found]
             if hits:
                 st.themes[theme.theme_id] = hits
+
+
+def _snippet(text: str, most: int = 160) -> str:
+    """A text on one line, cut to `most` characters, for a warning."""
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def _mostly_capitalised(inner: str) -> bool:

@@ -60,7 +60,13 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
                                                         "is_truncated")]
     link_append = [links[name].append for name in LINK_COLUMNS]
     via_document = rulebook_for(ref).one("meeting_from_document").rule_id
+    warnings = list(x.warnings)
     for st in x.statements:
+        fault = _statement_fault(st, text)
+        if fault is not None:  # left out, said in the report: one bad record never fails the build
+            warnings.append(Issue(x.source.where(st.start), "statement_left_out",
+                                  f"statement left out of the tables: {fault}", value=" ".join(text[st.start:st.end].split())[:160]))
+            continue
         norm = " ".join(text[st.start:st.end].split())
         n = occurrences.get(norm, 0)  # the same words twice in one source: 2nd occurrence
         occurrences[norm] = n + 1
@@ -90,7 +96,21 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
         for theme_id, hits in st.themes.items():
             _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
     _coverage(rows["coverage"], text, sid, x.sentences, spans)
-    return SourceRows(sid, x.meetings, x.documents, x.warnings, {**rows, "links": links})
+    return SourceRows(sid, x.meetings, x.documents, warnings, {**rows, "links": links})
+
+
+def _statement_fault(st, text: str) -> str | None:
+    """What makes a statement break the tables' promises (every span holds words), or None."""
+    spans = [("its text", st.rule, (st.start, st.end))]
+    if st.speaker is not None:
+        spans.append(("its speaker", st.speaker.rule, (st.speaker.start, st.speaker.end)))
+    if st.link_rule is not None and st.link_span is not None:
+        spans.append(("the words its link rests on", st.link_rule, st.link_span))
+    spans += [("a theme term", v.rule, (v.start, v.end)) for hits in st.themes.values() for v in hits]
+    for what, rule, (a, b) in spans:
+        if not (0 <= a < b <= len(text)) or text[a:b].isspace():
+            return f"{what} has an empty span (rule {rule})"
+    return None
 
 
 def combine_rows(parts: list[dict]) -> dict:

@@ -378,3 +378,42 @@ def test_a_span_reproduces_its_text_only_in_normal_form(start, end, text, reprod
                           "text": [text] * 3})  # a source id with no text is another check's to report
     issues = _span_issues({"statements": frame}, {"s": SOURCE}, names=("statements",))
     assert [(i.where, i.rule) for i in issues] == ([] if reproduces else [("table statements row 0", "span_mismatch")])
+
+
+def test_a_statement_that_breaks_a_span_promise_is_left_out_with_a_warning():
+    """A record with an empty span (an internal bug) is dropped and named in the warnings, not published."""
+    from pipeline.extract import extract
+    from pipeline.ingest import source_from_text
+    from pipeline.reference import load_reference
+    from pipeline.source_rows import source_rows
+
+    ref = load_reference()
+    x = extract(source_from_text("The leaders stressed that terrorism must be fought.\n\nThe leaders noted that trade grows."), ref)
+    broken = x.statements[0]
+    broken.speaker.end = broken.speaker.start  # as a faulty rule would leave it
+    rows = source_rows(x, ref)
+    assert len(rows.tables["statements"]["statement_id"]) == 1
+    left_out = [w for w in rows.warnings if w.rule == "statement_left_out"]
+    assert len(left_out) == 1 and "speaker has an empty span (rule actor_before_reporting_verb)" in left_out[0].message
+    assert left_out[0].where.endswith(":1") and "terrorism" in left_out[0].value
+
+
+def test_a_sentence_the_reader_fails_on_is_left_out_with_a_warning(monkeypatch):
+    """An exception while reading one sentence costs that sentence only."""
+    from pipeline import extract as extract_module
+    from pipeline.ingest import source_from_text
+    from pipeline.reference import load_reference
+
+    read = extract_module._Reader._read_sentence
+
+    def fragile(self, pi, s, e, masked, quotes):
+        if "BOOM" in masked[s:e]:
+            raise ValueError("a bug")
+        return read(self, pi, s, e, masked, quotes)
+
+    monkeypatch.setattr(extract_module._Reader, "_read_sentence", fragile)
+    x = extract_module.extract(source_from_text("The leaders stressed BOOM. The leaders noted that trade grows."),
+                               load_reference())
+    assert [st.start for st in x.statements] == [27]
+    assert [(w.rule, w.value) for w in x.warnings] == [("sentence_not_read", "The leaders stressed BOOM.")]
+    assert "ValueError: a bug" in x.warnings[0].message
