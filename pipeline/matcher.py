@@ -367,10 +367,7 @@ class Scan:
 
     def any(self, family: str) -> bool:
         """Whether any member of a family matches."""
-        fam = self.m.families[family]
-        if self.folded is not None and fam.twins is not None and None not in fam.twins:
-            return self.m.gates[fam.gate].search(self.folded) is not None  # the union of the twins
-        return any(p.search(self.text) for _, p in fam.members)
+        return any(next(iter(found), None) is not None for _, found in self.each(family))
 
     def first_longest(self, family: str) -> tuple[object, int, int] | None:
         """The member that matches first, the longest where several start there (the first listed of
