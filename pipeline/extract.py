@@ -361,13 +361,13 @@ class _Reader:
         statement_quotes = [q for q in quotes if q.kind == "statement"]
         lead_in = bool(ENDS_COLON.search(sent.rstrip("x”»\"“«' ")) or self.scan.search("lead_in"))
         info = {"start": s, "end": e, "para": pi, "docs": docs, "lead_in": lead_in,
-                "speaker": self._speaker(s, sent), "defined": self._defined_term(s, e, quotes)}
+                "speaker": self._speaker(s, sent, docs), "defined": self._defined_term(s, e, quotes)}
         for q in statement_quotes:
             if q.block and q.open == s:
                 self._quote_statement(q, self.last_sentence, pi)
             else:
                 before = {**info, "end": q.open, "docs": [d for d in docs if d.title.start < q.open],
-                          "speaker": self._speaker(s, masked[s:q.open]), "lead_in": True}
+                          "speaker": self._speaker(s, masked[s:q.open], docs), "lead_in": True}
                 self._quote_statement(q, before, pi)
         if not statement_quotes and not lead_in:
             self._paraphrase(s, e, sent, docs)
@@ -774,8 +774,19 @@ class _Reader:
             self.actor = (sent, found)
         return found
 
-    def _speaker(self, s: int, sent: str) -> Val | None:
+    def _actor_not_a_title(self, s: int, sent: str, docs: list[DocumentMention]) -> re.Match | None:
+        """The actor of (part of) the current sentence, unless it starts in a document's title ("The Tashkent
+        Declaration emphasized" is the document speaking, not a person named Tashkent Declaration)."""
         mt = self._actor(sent)
+        if mt is not None and docs:
+            at = s + mt.start("actor")
+            for d in docs:
+                if at < d.title.end and (at >= d.title.start or self.text[at:d.title.start].strip().lower() in self.determiners):
+                    return None
+        return mt
+
+    def _speaker(self, s: int, sent: str, docs: list[DocumentMention]) -> Val | None:
+        mt = self._actor_not_a_title(s, sent, docs)
         if mt:
             return _val(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), self.rules.one("speaker"))
         return None
@@ -821,7 +832,7 @@ class _Reader:
     def _paraphrase(self, s: int, e: int, sent: str, docs: list[DocumentMention]) -> None:
         speaker = None
         doc = None
-        mt = self._actor(sent)
+        mt = self._actor_not_a_title(s, sent, docs)
         actor_at = s + mt.start("actor") if mt else e
         for d in docs:  # a document that is the subject: "The X Declaration of <date> called for", "The X, held ..., said"
             if d.title.start >= actor_at:
@@ -844,8 +855,8 @@ class _Reader:
                     return
                 doc = self.document
                 speaker = _val(doc.title.value, speaker.start, speaker.end, self.rules.one("pronoun_speaker"))
-        if speaker is None:
-            return
+        if speaker is None or self._scan(sent).search("procedure"):
+            return  # courtesy and procedure ("expressed their gratitude for the hospitality") say nothing
         rule = self.rules.one("paraphrase")
         st = StatementMention(self.src.source_id, s, e, rule.value, rule.rule_id, is_truncated=("…" in sent or "..." in sent),
                               speaker=speaker)

@@ -96,6 +96,7 @@ class Lexicon(_Strict):
     min_statement_words: int
     paraphrase_actors: tuple[str, ...]
     source_cues: tuple[str, ...]
+    procedure_cues: tuple[str, ...]
     reporting_verbs: tuple[str, ...]
     adverbs: tuple[str, ...]
     lead_in_cues: tuple[str, ...]

@@ -250,6 +250,16 @@ def test_quoted_names_terms_and_titles_are_not_statements(text):
     pytest.param("President Xi Jinping said that trade is growing.", "President Xi Jinping", id="named-office-holder"),
     pytest.param("The participants of the Samarkand summit of 2022 stressed that trade matters.", "The participants",
                  id="actor-with-of-phrase"),
+    pytest.param("The Member States reaffirm their commitment to the purposes of the UN Charter.", "The Member States",
+                 id="collective-voice-present-tense"),
+    pytest.param("Member states condemn terrorism in all its forms.", "Member states", id="no-article"),
+    pytest.param("The heads of delegations noted the growth of mutual trade.", "The heads of delegations",
+                 id="communique-subject"),
+    pytest.param("The leaders resolutely condemned terrorism in all its forms.", "The leaders", id="adverb-before-verb"),
+    pytest.param("Vladimir Putin said that the organisation was developing successfully.", "Vladimir Putin",
+                 id="person-named-in-full"),
+    pytest.param("The Russian President noted that trade was growing.", "The Russian President", id="office-as-subject"),
+    pytest.param("He stressed the importance of the fight against terrorism.", "He", id="pronoun-as-written"),
 ])
 def test_reported_speech_is_a_paraphrase(sentence, speaker):
     sts = read(sentence).statements
@@ -261,6 +271,12 @@ def test_reported_speech_is_a_paraphrase(sentence, speaker):
     pytest.param("A joint communiqué included as follows.", id="as-follows"),
     pytest.param("The heads of state signed the Charter.", id="signing-is-not-speech"),
     pytest.param("The Council of Heads of State met in Dushanbe.", id="meeting"),
+    pytest.param("The heads of state expressed their gratitude to China for the warm hospitality.", id="courtesy"),
+    pytest.param("The meeting was chaired by the Minister of Foreign Affairs of Tajikistan.", id="chairing"),
+    pytest.param("President Nazarbayev chaired the meeting and said it was held in a friendly atmosphere.",
+                 id="chairing-with-a-verb"),
+    pytest.param("The Kyrgyz Republic will assume the chairmanship for the coming period.", id="chairmanship"),
+    pytest.param("The ministers reviewed preparations for the summit and agreed on the draft documents.", id="procedure"),
 ])
 def test_not_statements(sentence):
     assert read(sentence).statements == []
