@@ -14,11 +14,23 @@ TEXTS = sorted((SHARED / "seed").glob("*.txt")) + sorted((SHARED / "corpus" / "d
 # Targets: the seed exactly; development texts at issue #3's floor.
 FLOOR = {"000_04de7d46aee2b092": 1.0}
 DEFAULT_FLOOR = 0.95
+REAL = sorted((SHARED / "corpus" / "real").glob("*.txt"))
+# The real-genre texts: what they score now, as floors that only rise (issue #18's targets: 0.90 for
+# meetings, documents and statements, 0.85 for themes, every link right; see its closing notes).
+REAL_FLOORS = {  # meetings, documents, statements, themes, links right, non-statements emitted at most
+    "real_2002_stpetersburg_charter": (0.67, 0.92, 0.71, 0.50, 0, 0),
+    "real_2006_shanghai_communique": (1.00, 0.82, 1.00, 0.94, 2, 0),
+    "real_2013_bishkek_news": (1.00, 0.60, 0.88, 0.31, 2, 0),
+    "real_2015_zhengzhou_hgc": (1.00, 0.50, 1.00, 1.00, 0, 0),
+    "real_2017_astana_press_release": (0.67, 0.84, 1.00, 1.00, 0, 0),
+    "real_2019_bishkek_readout": (1.00, 1.00, 0.92, 0.96, 4, 0),
+    "real_2021_dushanbe_cfm": (1.00, 1.00, 1.00, 0.93, 3, 0),
+    "real_2023_newdelhi_virtual": (1.00, 1.00, 0.88, 0.80, 1, 0),
+}
 
 
-@pytest.mark.skipif(not TEXTS, reason="../shared corpus not present")
-@pytest.mark.parametrize("text", TEXTS, ids=lambda p: p.stem)
-def test_corpus_text_scores(text, tmp_path):
+def _score(text, tmp_path) -> dict:
+    """Build one text on its own and score it against its gold file."""
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / text.name).write_bytes(text.read_bytes())
@@ -27,7 +39,25 @@ def test_corpus_text_scores(text, tmp_path):
     gold = SHARED / "corpus" / "gold" / f"{text.stem}.json"
     scored = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), str(tmp_path / "out"), str(gold),
                              "--json"], capture_output=True, text=True, check=True)
-    report = json.loads(scored.stdout[:scored.stdout.rindex("}") + 1])
+    return json.loads(scored.stdout[:scored.stdout.rindex("}") + 1])
+
+
+@pytest.mark.skipif(not REAL, reason="../shared corpus not present")
+@pytest.mark.parametrize("text", REAL, ids=lambda p: p.stem)
+def test_real_text_keeps_its_floor(text, tmp_path):
+    report = _score(text, tmp_path)
+    meetings, documents, statements, themes, links, non_statements = REAL_FLOORS[text.stem]
+    got = (report["meetings"]["f1"], report["documents"]["f1"], report["statements"]["f1"], report["themes"]["f1"])
+    floors = (meetings, documents, statements, themes)
+    assert all(g + 0.005 >= f for g, f in zip(got, floors)), (got, floors)  # floors as the scorer prints them
+    assert report["links"]["ok"] >= links, report["links"]
+    assert report["non_statements_emitted"] <= non_statements
+
+
+@pytest.mark.skipif(not TEXTS, reason="../shared corpus not present")
+@pytest.mark.parametrize("text", TEXTS, ids=lambda p: p.stem)
+def test_corpus_text_scores(text, tmp_path):
+    report = _score(text, tmp_path)
     floor = FLOOR.get(text.stem, DEFAULT_FLOOR)
     for table in ("meetings", "documents", "statements"):
         assert report[table]["f1"] >= floor, (table, report[table])
