@@ -184,8 +184,15 @@ class _Resolver:
             if own is not None:
                 own.append(rows.tables)
             self.warnings.extend(rows.warnings)
+            undated = []  # "the summit in Astana": read once the source's dated meetings are known
             for m in rows.meetings:
-                self._meeting(x, m)
+                if m.year is None and m.date is None and m.ordinal is None and m.body is not None and m.city is not None:
+                    undated.append(m)
+                else:
+                    self._meeting(x, m, {})
+            years = self._one_year_each(x, rows.meetings) if undated else {}
+            for m in undated:
+                self._meeting(x, m, years)
             rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
         if own is not None:
             local = RowParts()
@@ -226,7 +233,17 @@ class _Resolver:
                     published_date=s.published_date, n_chars=len(s.text))
 
     # -- meetings
-    def _meeting(self, x: _Item, m: MeetingMention) -> None:
+    def _one_year_each(self, x: _Item, meetings: list[MeetingMention]) -> dict[tuple, tuple[int, int, int]]:
+        """For each council and city of a meeting the source dates (itself or through the chronology), that
+        year and the sentence of its first mention, where the source gives that council and city one year only."""
+        years: dict[tuple, list[tuple[int, int, int]]] = {}
+        for m in meetings:
+            rec = self.meetings.get(self.meeting_of_mention.get(m.key))
+            if rec is not None and m.body is not None and m.city is not None and rec.get("year"):
+                years.setdefault((m.body.value, m.city.value), []).append((rec.get("year"), *m.sentence))
+        return {key: found[0] for key, found in years.items() if len({year for year, _, _ in found}) == 1}
+
+    def _meeting(self, x: _Item, m: MeetingMention, years: dict) -> None:
         sid = x.source.source_id
         rec = Fielded(self.basis_rank)
         for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
@@ -235,6 +252,10 @@ class _Resolver:
                 rec.put(name, v.value, _ev(sid, v))
         if m.year is not None:
             rec.put("year", m.year.value, _ev(sid, m.year))
+        elif m.date is None and m.body is not None and m.city is not None and (m.body.value, m.city.value) in years:
+            # "the summit in Astana", undated, in a source that dates the Astana summit: the same meeting
+            year, a, b = years[(m.body.value, m.city.value)]
+            rec.put("year", year, _by(sid, a, b, self.rules.one("same_meeting_in_source")))
         date, values = m.date, rec.values
         if not (values.get("ordinal") or values.get("city") or values.get("country_code") or values.get("year")
                 or values.get("is_virtual")) and not (date and date.month):
