@@ -166,6 +166,7 @@ ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
 ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
 YEAR_WORD = re.compile(r"(19|20)\d\d\b")
 YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
+RANGE_DASHES = ("-", "–", "—")
 TITLE_HEAD = re.compile(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)")
 STATE_LIST = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)")
 
@@ -627,8 +628,13 @@ class _Reader:
         pos = mt.end()
         last_good = None
         tokens = list(WORD.finditer(sent, pos))
+        prev = mt.group(1).lower()
         for i, tk in enumerate(tokens):
             w = tk.group(0)
+            if w in RANGE_DASHES and YEAR_TOKEN.match(prev) and i + 1 < len(tokens) and YEAR_TOKEN.match(tokens[i + 1].group(0)):
+                continue  # "for 2016–2021": the period is the title's (prev stays the first year)
+            year_ok = year_ok or prev in self.year_openers  # "... on Combating Terrorism for 2007–2009"
+            prev = w.lower()
             if w == ",":
                 nxt = tokens[i + 1].group(0) if i + 1 < len(tokens) else ""
                 if nxt[:1].isupper():
@@ -675,16 +681,27 @@ class _Reader:
         rule = self.rules.choose("document_meeting", {
             "meeting_in_sentence": meeting is not None, "city_in_title": city is not None, "meeting_in_paragraph": in_view is not None,
             "context_meeting_in_that_city": lambda: in_view is not None and in_view.city and in_view.city.value == city[0],
-            "belongs_to_context": lambda: self._belongs_to_context(d)})
+            "belongs_to_context": lambda: self._belongs_to_context(d), "status_verb": d.status.value != self.no_status,
+            "one_meeting_in_source": lambda: self._only_meeting() is not None})
         if rule is not None:
             targets = {"meeting_in_sentence": lambda: meeting, "meeting_in_view": lambda: in_view,
-                       "meeting_of_city_in_title": lambda: self._implied_meeting(d, city, rule)}
+                       "meeting_of_city_in_title": lambda: self._implied_meeting(d, city, rule),
+                       "meeting_of_source": self._only_meeting}
             d.meeting, d.meeting_rule = targets[rule.value]().key, rule.rule_id
         if d.meeting is not None:
             self.meeting = self._meeting_by_key(d.meeting)
             self.meeting_para = pi
         elif self.meeting_para != pi:
             self.meeting = None  # a document outside the meeting's paragraph starts a new topic
+
+    def _only_meeting(self) -> MeetingMention | None:
+        """The meeting the source has spoken of so far, where every meeting it named is that one (same council,
+        city and year where stated): a press release or communiqué about one meeting."""
+        named = [m for m in self.meetings if not m.implied]
+        for part in ("body", "city", "year"):  # what any of them states, all that state it agree on
+            if len({getattr(m, part).value for m in named if getattr(m, part) is not None}) > 1:
+                return None
+        return named[-1] if named else None
 
     def _implied_meeting(self, d: DocumentMention, city: tuple[str, int, int], rule: Rule) -> MeetingMention:
         """The meeting a document named after a city implies (that city's meeting in the document's year)."""

@@ -146,6 +146,7 @@ class Rule(_Strict):
     before_window: int | None = None  # how many characters before the anchor it may reach back
     after: str | None = None  # a pattern the text after the anchor starts with
     value: str | None = None  # the value the rule always gives, where it gives one
+    yields_to: tuple[str, ...] = ()  # rules whose value for the same field replaces this rule's
     fills: tuple[str, ...]
     description: str
     examples: tuple[Example, ...]

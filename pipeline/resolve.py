@@ -458,7 +458,7 @@ class _Resolver:
         if mid is not None:
             meeting = self.meetings[mid]
             mev = _by(sid, d.title.start, d.title.end, self.rules.one("document_year_from_meeting"))
-            rec.put("year", meeting.get("year"), mev)
+            rec.put("year", meeting.get("year"), mev, overwrite=self._yields("year", rec, mev.rule))
             if rec.get("date") is None and meeting.get("start_date") and meeting.get("start_date") == meeting.get("end_date") \
                     and meeting.get("date_precision") == "day":
                 rec.put("date", meeting.get("start_date"),
@@ -482,6 +482,11 @@ class _Resolver:
             srec.add("country_code", sig.country_code, [ev, _by(sid, sig.start, sig.end, self.rules.one("state_code"))], rank)
             srec.add("role", sig.role, [ev], rank)
             srec.add("name_as_written", sig.name, [ev], rank)
+
+    def _yields(self, name: str, rec: Fielded, rule_id: str) -> bool:
+        """Whether every rule behind a field's value gives way to `rule_id` (its row's `yields_to`)."""
+        evidence = rec.evidence.get(name)
+        return bool(evidence) and all(rule_id in self.ref.rules[e.rule].yields_to for e in evidence)
 
     def _chronology_for_document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, Rule | None]:
         """The one chronology meeting a document's date or title points to, and the rule that found it."""
