@@ -723,7 +723,7 @@ class _Reader:
         return not self.m.search("actor", self.text[d.sentence[0]:d.title.start])
 
     def _city_in_title(self, d: DocumentMention) -> tuple[str, int, int] | None:
-        """A gazetteer city before the title's keyword ("the Yekaterinburg Declaration"): its name and span."""
+        """A gazetteer city before the title's keyword ("the <City> Declaration"): its name and span."""
         title = self.text[d.title.start:d.title.end]
         kw = d.doc_type.start - d.title.start
         for mt in self.m.finditer("city", title[:max(kw, 0)]):
@@ -792,8 +792,8 @@ class _Reader:
         return found
 
     def _actor_not_a_title(self, s: int, sent: str, docs: list[DocumentMention]) -> re.Match | None:
-        """The actor of (part of) the current sentence, unless it starts in a document's title ("The Tashkent
-        Declaration emphasized" is the document speaking, not a person named Tashkent Declaration)."""
+        """The actor of (part of) the current sentence, unless it starts in a document's title ("The <City>
+        Declaration emphasized" is the document speaking, not a person named "<City> Declaration")."""
         mt = self._actor(sent)
         if mt is not None and docs:
             at = s + mt.start("actor")

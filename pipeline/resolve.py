@@ -184,7 +184,7 @@ class _Resolver:
             if own is not None:
                 own.append(rows.tables)
             self.warnings.extend(rows.warnings)
-            undated = []  # "the summit in Astana": read once the source's dated meetings are known
+            undated = []  # "the summit in <city>", undated: read once the source's dated meetings are known
             for m in rows.meetings:
                 if m.year is None and m.date is None and m.ordinal is None and m.body is not None and m.city is not None:
                     undated.append(m)
@@ -253,7 +253,7 @@ class _Resolver:
         if m.year is not None:
             rec.put("year", m.year.value, _ev(sid, m.year))
         elif m.date is None and m.body is not None and m.city is not None and (m.body.value, m.city.value) in years:
-            # "the summit in Astana", undated, in a source that dates the Astana summit: the same meeting
+            # "the summit in <city>", undated, in a source that dates that summit: the same meeting
             year, a, b = years[(m.body.value, m.city.value)]
             rec.put("year", year, _by(sid, a, b, self.rules.one("same_meeting_in_source")))
         date, values = m.date, rec.values
