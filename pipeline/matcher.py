@@ -268,8 +268,13 @@ class Matcher:
 
     def __init__(self, singles: dict[str, _Single], families: dict[str, _Family], gates: dict[str, re.Pattern]):
         self.singles, self.families, self.gates = singles, families, gates
-        bodies = families.get("bodies")
-        self._bodies_at = _all_at([_folded_twin(p) for _, p in bodies.members]) if bodies else None
+        self._at: dict[str, tuple | None] = {}  # per family, one match of all its members' twins at a place
+
+    def all_at(self, family: str) -> tuple[re.Pattern, list[int]] | None:
+        """The family's members' twins as one pattern matched at a place (see _all_at), made on first use."""
+        if family not in self._at:
+            self._at[family] = _all_at([_folded_twin(p) for _, p in self.families[family].members])
+        return self._at[family]
 
     def scan(self, text: str) -> Scan:
         """`text` prepared for many searches (its lower-cased copy made once)."""
@@ -377,8 +382,8 @@ class Scan:
         if folded is not None and first is None:
             return None
         best = None
-        at = self.m._bodies_at if family == "bodies" else None
-        if first is not None and at is not None:  # no member starts before the gate's first hit: those there
+        at = self.m.all_at(family) if first is not None else None
+        if at is not None:  # no member starts before the gate's first hit: those there
             regs = at[0].match(folded, first.start()).regs
             for j, (label, _) in zip(at[1], fam.members):
                 a, b = regs[j]

@@ -190,7 +190,7 @@ class _Resolver:
                     undated.append(m)
                 else:
                     self._meeting(x, m, {})
-            years = self._one_year_each(x, rows.meetings) if undated else {}
+            years = self._one_year_each(rows.meetings) if undated else {}
             for m in undated:
                 self._meeting(x, m, years)
             rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
@@ -233,7 +233,7 @@ class _Resolver:
                     published_date=s.published_date, n_chars=len(s.text))
 
     # -- meetings
-    def _one_year_each(self, x: _Item, meetings: list[MeetingMention]) -> dict[tuple, tuple[int, int, int]]:
+    def _one_year_each(self, meetings: list[MeetingMention]) -> dict[tuple, tuple[int, int, int]]:
         """For each council and city of a meeting the source dates (itself or through the chronology), that
         year and the sentence of its first mention, where the source gives that council and city one year only."""
         years: dict[tuple, list[tuple[int, int, int]]] = {}
