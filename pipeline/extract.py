@@ -885,13 +885,27 @@ class _Reader:
         self._themes(st)
         self.statements.append(st)
 
+    def _without_theme_neutral_names(self, text: str) -> str:
+        """A statement's text with the names whose words would signal a theme by themselves masked."""
+        scan = self.m.scan(text)
+        if scan.search("theme_neutral_name") is None:
+            return text
+        return _masked(text, [mt.span() for mt in scan.finditer("theme_neutral_name")])
+
     def _themes(self, st: StatementMention) -> None:
-        text = self.text[st.start:st.end]
+        text = self._without_theme_neutral_names(self.text[st.start:st.end])
         term = self.rules.one("theme_term")
         for theme, found in self.m.scan(text).each("themes"):
             hits = [_val(text[m.start():m.end()], st.start + m.start(), st.start + m.end(), term) for m in found]
             if hits:
                 st.themes[theme.theme_id] = hits
+
+
+def _masked(text: str, spans) -> str:
+    """The text with the characters of each span as "x" (offsets kept)."""
+    for a, b in spans:
+        text = text[:a] + "x" * (b - a) + text[b:]
+    return text
 
 
 def _snippet(text: str, most: int = 160) -> str:

@@ -97,6 +97,7 @@ class Lexicon(_Strict):
     paraphrase_actors: tuple[str, ...]
     source_cues: tuple[str, ...]
     procedure_cues: tuple[str, ...]
+    theme_neutral_names: tuple[str, ...]
     reporting_verbs: tuple[str, ...]
     adverbs: tuple[str, ...]
     lead_in_cues: tuple[str, ...]

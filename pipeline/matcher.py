@@ -422,6 +422,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         "anniversary": single(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{alternation(lx.anniversary_of)}\b", twin=True),
+        "theme_neutral_name": single(rf"\b{alternation(lx.theme_neutral_names)}\b", twin=True),
         "procedure": single(rf"\b{alternation(lx.procedure_cues)}\b", twin=True),
         "lead_in": single(rf"(?:{alternation(re.escape(c) for c in lx.lead_in_cues)})", twin=True),
         "city": single(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", twin=True, starts_at="any_city"),

@@ -312,6 +312,10 @@ def test_founders_attach_to_the_next_document():
     pytest.param("“Cooperation in science and technology serves development.”", {"science_technology"}, id="science"),
     pytest.param("“The threats of terrorism and drug trafficking remain acute.”", {"terrorism", "drug_trafficking"},
                  id="drug-trafficking-theme"),
+    pytest.param("“Cooperation within the SCO Regional Anti-Terrorist Structure is growing steadily.”", set(),
+                 id="a-body-named-with-a-theme-word"),
+    pytest.param("“The Regional Anti-Terrorist Structure helps the fight against terrorism.”", {"terrorism"},
+                 id="the-body-and-the-theme-word"),
 ])
 def test_themes(text, themes):
     sts = read("The heads of state said:\n\n" + text).statements
