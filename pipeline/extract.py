@@ -573,7 +573,7 @@ class _Reader:
         # a date right after the title ("Declaration of June 16, 2009") or a day in the same sentence
         rest = self.text[title.end:e]
         ta, tb = max(title.start - s, 0), max(title.end - s, 0)
-        dates = self._dates(s, sent[:ta] + "x" * (tb - ta) + sent[tb:])
+        dates = self._dates(s, _masked(sent, [(ta, tb)]))
         after = self.m.match("title_date_link", rest)
         own = next((x for x in dates if after and x.start == title.end + after.end()), None)
         own = own if own and own.day and own.year and not own.end_day else None
@@ -887,10 +887,7 @@ class _Reader:
 
     def _without_theme_neutral_names(self, text: str) -> str:
         """A statement's text with the names whose words would signal a theme by themselves masked."""
-        scan = self.m.scan(text)
-        if scan.search("theme_neutral_name") is None:
-            return text
-        return _masked(text, [mt.span() for mt in scan.finditer("theme_neutral_name")])
+        return _masked(text, [mt.span() for mt in self.m.scan(text).finditer("theme_neutral_name")])
 
     def _themes(self, st: StatementMention) -> None:
         text = self._without_theme_neutral_names(self.text[st.start:st.end])

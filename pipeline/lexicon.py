@@ -176,8 +176,7 @@ def load_vocabulary(folder: Path) -> tuple[Lexicon, Codes]:
     try:
         vocabulary = Vocabulary(**raw)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise VocabularyError(f"{folder}/lexicon.yaml or codes.yaml does not load: {problems}") from None
+        raise VocabularyError(f"{folder}/lexicon.yaml or codes.yaml does not load: {_problems(e)}") from None
     return vocabulary.lexicon, vocabulary.codes
 
 
@@ -189,14 +188,23 @@ def load_rules(paths: list[Path], codes: Codes) -> dict[str, Rule]:
             raw = yaml.safe_load(f)
         try:
             found = _RuleFile(**raw).rules
-        except (ValidationError, TypeError) as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()) \
-                if isinstance(e, ValidationError) else str(e)
-            raise VocabularyError(f"{path} does not load: {problems}") from None
+        except ValidationError as e:
+            raise VocabularyError(f"{path} does not load: {_problems(e)}") from None
+        except TypeError as e:  # not a mapping at all
+            raise VocabularyError(f"{path} does not load: {e}") from None
         for rule in found:
             if rule.rule_id in rules:
                 raise VocabularyError(f"{path}: rule {rule.rule_id} is declared twice")
             if rule.basis not in codes.bases.values:
                 raise VocabularyError(f"{path}: rule {rule.rule_id} has basis {rule.basis}, not one of codes.yaml `bases`")
             rules[rule.rule_id] = rule
+    for rule in rules.values():
+        unknown = sorted(set(rule.yields_to) - set(rules))
+        if unknown:
+            raise VocabularyError(f"rule {rule.rule_id} yields to rules not in reference/rules/: {', '.join(unknown)}")
     return rules
+
+
+def _problems(e: ValidationError) -> str:
+    """pydantic's errors on one line: where (the keys' path) and what."""
+    return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())

@@ -133,8 +133,9 @@ def resolve(extracted: Iterable[tuple[SourceText, SourceRows]], local: RowParts 
     return resolved
 
 
-def _ev(source_id: str, v: Val, basis: str | None = None, rule: str | None = None) -> Ev:
-    return Ev(source_id, v.start, v.end, basis or v.basis, rule or v.rule)
+def _ev(source_id: str, v: Val) -> Ev:
+    """Evidence for a value as its mention read it."""
+    return Ev(source_id, v.start, v.end, v.basis, v.rule)
 
 
 def _by(source_id: str, start: int, end: int, rule: Rule) -> Ev:

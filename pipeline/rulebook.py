@@ -24,7 +24,6 @@ class RuleBook:
     """Every rule by the actions that apply it, with their context patterns compiled."""
 
     def __init__(self, rules: dict[str, Rule], lexicon: Lexicon):
-        self.by_action: dict[str, list[Rule]] = {}
         self._tests: dict[str, list[tuple]] = {}  # per action: (rule, facts' alternatives, before, after)
         for rule in rules.values():
             before = re.compile(f"(?:{_with_parts(rule.before, lexicon)})$", re.I) if rule.before is not None else None
@@ -32,9 +31,8 @@ class RuleBook:
             facts = tuple(tuple((name[4:], True) if name.startswith("not ") else (name, False) for name in alt)
                           for alt in rule.when)
             for action in rule.actions:
-                self.by_action.setdefault(action, []).append(rule)
                 self._tests.setdefault(action, []).append((rule, facts, before, after))
-        self._only = {action: rules[0] for action, rules in self.by_action.items() if len(rules) == 1}
+        self._only = {action: tests[0][0] for action, tests in self._tests.items() if len(tests) == 1}
 
     def one(self, action: str) -> Rule:
         """The only rule of an action."""
@@ -47,9 +45,9 @@ class RuleBook:
 
     def rules_of(self, action: str) -> list[Rule]:
         """An action's rules, in file order."""
-        if action not in self.by_action:
+        if action not in self._tests:
             raise KeyError(f"no rule in reference/rules/ names the action {action}")
-        return self.by_action[action]
+        return [test[0] for test in self._tests[action]]
 
     def choose(self, action: str, facts: Facts | None = None, text: str = "", span: tuple[int, int] = (0, 0)) -> Rule | None:
         """The first rule of an action whose facts hold (a fact is a bool or a function asked when needed)

@@ -121,3 +121,15 @@ def test_rules_have_a_known_basis_and_are_applied_by_code_that_never_spells_them
         assert f'"{rule_id}"' not in code, f"rule {rule_id} is spelt in pipeline code; name its action instead"
         for fact in {name.removeprefix("not ") for alt in rule.when for name in alt}:
             assert f'"{fact}"' in code, f"rule {rule_id} asks for the fact {fact}, which no code gives"
+
+
+def test_a_rule_that_yields_to_an_unknown_rule_fails_at_load(tmp_path):
+    from pipeline.lexicon import VocabularyError, load_rules
+
+    folder = _copy_reference(tmp_path)
+    path = folder / "rules" / "documents.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "yields_to: [doc_year_from_meeting]" in text
+    path.write_text(text.replace("yields_to: [doc_year_from_meeting]", "yields_to: [doc_year_from_meting]"), encoding="utf-8")
+    with pytest.raises(VocabularyError, match="doc_year_from_meting"):
+        load_rules(sorted((folder / "rules").glob("*.yaml")), REF.codes)
