@@ -11,13 +11,14 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import typing
 from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.extract import DateMention, DocumentMention, MeetingMention, Signatory, Val
 from pipeline.ingest import SourceText
-from pipeline.paths import ROOT
+from pipeline.paths import ROOT, SCHEMAS_DIR
 from pipeline.source_rows import SourceRows
 
 CACHED = (Val, DateMention, MeetingMention, Signatory, DocumentMention, Issue)
@@ -30,6 +31,34 @@ def code_fingerprint(reference_checksum: str) -> str:
     for path in sorted((ROOT / "pipeline").glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def cache_dir(out_dir: Path) -> Path:
+    """The per-source cache of the build into out_dir: a folder beside it."""
+    return out_dir.parent / f".{out_dir.name}.cache"
+
+
+def inputs_digest(fingerprint: str, corpus) -> str:
+    """One checksum of everything a build depends on: code, reference data, schemas and sources."""
+    digest = hashlib.sha256(fingerprint.encode())
+    for path in sorted(SCHEMAS_DIR.glob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for s in corpus.sources:
+        digest.update("\0".join((s.source_id, s.sha256, s.path, s.title or "", s.license or "",
+                                  s.published_date or "", s.origin)).encode())
+    digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+    return digest.hexdigest()
+
+
+def up_to_date(out_dir: Path, inputs: str) -> bool:
+    """The output folder was built from exactly these inputs and its files still match SHA256SUMS."""
+    from pipeline.validate import checksum_issues  # (validate imports the schemas, which this module need not)
+
+    try:
+        report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return report.get("inputs_sha256") == inputs and not checksum_issues(out_dir)
 
 
 def cache_key(source: SourceText, fingerprint: str) -> str:

@@ -13,8 +13,6 @@ import json
 import os
 import shutil
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import __version__
@@ -37,6 +35,7 @@ class Staging:
     def __init__(self, out_dir: Path, texts: dict[str, str], thread: bool = True):
         out_dir = Path(out_dir).resolve()
         out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.out_dir = out_dir
         self.folder = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
         if self.folder.exists():
             shutil.rmtree(self.folder)
@@ -71,6 +70,17 @@ class Staging:
             self.tables.add(name)
             del table
 
+    def write_package(self, arrow: dict, report: dict) -> None:
+        """Write the tables not written yet (a table at a time), then, once the texts are in too,
+        datapackage.json and report.json: everything the checks look at."""
+        tables = load_tables()
+        self.write_tables(arrow, [name for name in tables if name not in self.tables])
+        files = self.wait()
+        raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in self.sources]
+        package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
+        self.files["datapackage.json"] = _write(self.folder / "datapackage.json", json_bytes(package))
+        self.files["report.json"] = _write(self.folder / "report.json", json_bytes(report))
+
     def wait(self) -> dict[str, tuple[int, str]]:
         """The files written (path -> size, sha256), once they all are."""
         if self.thread is not None:
@@ -87,51 +97,21 @@ class Staging:
             shutil.rmtree(self.folder)
 
 
-def publish(arrow: dict, texts: dict[str, str], out_dir: Path, report: dict, seconds: dict | None = None,
-            workers: int | None = None, before_checks: Callable[[], None] | None = None,
-            staging: Staging | None = None) -> Path:
-    """Write every output (from the conformed Arrow tables) into out_dir, replacing what was there
-    only if all checks pass.
-
-    `seconds`, when given, receives the time of the frictionless gate as its own stage (its wall time,
-    during which DuckDB is written); the gate runs in `workers` processes (default: every core).
-    `before_checks`, when given, is called once the files are written and before they are checked: it
-    raises to abandon the build (the validation running meanwhile has failed). `staging`, when given,
-    is the folder the texts are already being written to (else they are written now).
-    """
-    from pipeline.validate import FrictionlessGate
-
-    out_dir = Path(out_dir).resolve()
+def publish(staging: Staging, arrow: dict, report: dict, gate) -> None:
+    """Finish the build staged in `staging` (every table and the package written by `write_package`)
+    and move it into place only if every check passes: DuckDB is written while `gate`, a
+    FrictionlessGate its caller started on the staging folder, checks the CSV package; then
+    SHA256SUMS, and the swap. Raises PipelineError("publish") with what the checks found."""
     tables = load_tables()
-    staging = staging or Staging(out_dir, texts, thread=False)
-    tmp = staging.folder
-    try:
-        counts = {name: arrow[name].num_rows for name in tables}
-        staging.write_tables(arrow, [name for name in tables if name not in staging.tables])  # a table at a time
-        files = staging.wait()
-        raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in staging.sources]
-        package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
-        _write(tmp / "datapackage.json", json_bytes(package))
-        _write(tmp / "report.json", json_bytes(report))
-        if before_checks is not None:
-            before_checks()
-        started = time.perf_counter()
-        gate = FrictionlessGate(tmp, workers)  # its processes check the CSV package while DuckDB is written
-        try:
-            issues = _write_duckdb(tmp / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts))
-            files[DUCKDB_NAME] = _digest(tmp / DUCKDB_NAME)  # for SHA256SUMS, while the gate's processes run
-            issues += gate.result()
-        finally:
-            gate.close()
-        if seconds is not None:
-            seconds["frictionless"] = round(time.perf_counter() - started, 3)
-        if issues:
-            raise PipelineError("publish", issues)
-        _write_checksums(tmp, files)
-        _swap(tmp, out_dir)
-    finally:
-        staging.discard()
-    return out_dir
+    files = staging.wait()
+    counts = {name: arrow[name].num_rows for name in tables}
+    issues = _write_duckdb(staging.folder / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts))
+    files[DUCKDB_NAME] = _digest(staging.folder / DUCKDB_NAME)  # for SHA256SUMS, while the gate's processes run
+    issues += gate.result()
+    if issues:
+        raise PipelineError("publish", issues)
+    _write_checksums(staging.folder, files)
+    _swap(staging.folder, staging.out_dir)
 
 
 def _meta_rows(report: dict, counts: dict[str, int]) -> dict:

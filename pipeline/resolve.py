@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pipeline.errors import Issue
 from pipeline.extract import DocumentMention, MeetingMention, Val
 from pipeline.ingest import SourceText
-from pipeline.processes import Forked, forked_map
+from pipeline.runtime import Forked, forked_map
 from pipeline.reference import ChronologyEntry, Reference, fold_name
 from pipeline.lexicon import Rule
 from pipeline.rulebook import rulebook_for

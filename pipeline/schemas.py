@@ -306,7 +306,7 @@ def conform(data, table: Table, threads: int = 1):
     import pyarrow.compute as pc
 
     from pipeline.errors import Issue, PipelineError
-    from pipeline.memory import release_memory
+    from pipeline.runtime import release_memory
 
     plain = to_arrow(table, plain=True)
     if isinstance(data, list):

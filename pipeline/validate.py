@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.paths import DUCKDB_NAME
-from pipeline.processes import Forked
+from pipeline.runtime import Forked
 from pipeline.schemas import Table, load_tables, repeated_key_rows, to_pandera
 
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
@@ -37,6 +37,58 @@ def validate(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None =
     finally:
         for child in spans or ():
             child.close()
+
+
+def validate_tables(tables: Mapping, texts: dict[str, str], rule_ids: set[str], workers: int) -> tuple[list[Issue], float]:
+    """The verdict on the conformed tables (Arrow, by name: a build's scratch folder) and how long
+    it took to reach."""
+    import time
+
+    start = time.perf_counter()
+    issues = validate(Frames(tables, load_tables()), texts, rule_ids, workers)
+    return issues, round(time.perf_counter() - start, 3)
+
+
+class Frames(Mapping):
+    """pandas views of the conformed tables, made when asked for and never kept: validation looks at
+    one or two tables at a time, a large one in batches of rows (`batches`) or a few columns (`select`)."""
+
+    def __init__(self, tables: Mapping, specs: dict, batch_rows: int = 262144):
+        self.tables, self.specs, self.batch_rows = tables, specs, batch_rows
+
+    def __getitem__(self, name: str):
+        from pipeline.schemas import to_frame
+
+        return to_frame(self.tables[name], self.specs[name])
+
+    def batches(self, name: str):
+        """A table's pandas views, a batch of rows at a time (indexed by row number in the table)."""
+        import pandas as pd
+
+        from pipeline.schemas import to_frame
+
+        arrow, rows = self.tables[name], self.batch_rows
+        for lo in range(0, max(arrow.num_rows, 1), rows):
+            frame = to_frame(arrow.slice(lo, rows), self.specs[name])
+            frame.index = pd.RangeIndex(lo, lo + len(frame))
+            yield frame
+
+    def select(self, name: str, columns: list[str]):
+        """Only these columns of a table (read from disk alone when the tables are spilled there)."""
+        from pipeline.schemas import to_frame
+
+        read = getattr(self.tables, "columns", None)
+        arrow = read(name, columns) if read else self.tables[name].select(columns)
+        return to_frame(arrow, self.specs[name], columns)
+
+    def __contains__(self, name) -> bool:  # (Mapping's would make the table's pandas view, then drop it)
+        return name in self.tables
+
+    def __iter__(self):
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
 
 
 def _table_then_cross_issues(frames: Mapping, texts: dict[str, str], rule_ids: set[str] | None,

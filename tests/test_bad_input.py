@@ -266,7 +266,7 @@ def test_validation_in_batches_finds_what_whole_tables_show(seed_build):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipeline.build import _Frames
+    from pipeline.validate import Frames as _Frames
     from pipeline.reference import load_reference
     from pipeline.schemas import load_tables
     from pipeline.validate import validate

@@ -245,7 +245,7 @@ def test_row_parts_on_disk_read_back_as_in_memory(tmp_path):
 
 @pytest.mark.parametrize("n", [1, 2, 5, 40, 2055])
 def test_extraction_runs_cover_every_source_once_and_shrink_towards_the_end(n):
-    from pipeline.build import _chunks
+    from pipeline.extraction import _chunks
 
     runs = _chunks(list(range(n)), 2)
     assert [i for run in runs for i in run] == list(range(n))

@@ -118,11 +118,14 @@ def test_seed_tables_round_trip(seed_build):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(texts)
 def test_any_text_round_trips_csv_parquet_duckdb(tmp_path_factory, text):
-    from pipeline.publish import publish
+    from pipeline.publish import Staging, publish
+    from pipeline.validate import FrictionlessGate
 
     tables, sources = build_tables(text)
     out = tmp_path_factory.mktemp("rt") / "out"
-    publish(tables, sources, out, {"warnings": []})
+    staging = Staging(out, sources, thread=False)
+    staging.write_package(tables, {"warnings": []})
+    publish(staging, tables, {"warnings": []}, FrictionlessGate(staging.folder, workers=1))
     assert_round_trip(out)
 
 
