@@ -16,9 +16,10 @@ import typing
 from pathlib import Path
 
 from pipeline.errors import Issue
-from pipeline.extract import DateMention, DocumentMention, MeetingMention, Signatory, Val
+from pipeline.mentions import DateMention, DocumentMention, MeetingMention
 from pipeline.ingest import SourceText
 from pipeline.paths import ROOT, SCHEMAS_DIR
+from pipeline.provenance import Signatory, Val
 from pipeline.source_rows import SourceRows
 
 CACHED = (Val, DateMention, MeetingMention, Signatory, DocumentMention, Issue)

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from pipeline.reference import Reference, fold_name
+from pipeline.reference import Reference
 
 # --- case-sensitive alternations, factored ------------------------------------------------------
 # The regex engine tries a word's alternatives one by one at every word start; most fail on their

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from pipeline.lexicon import Lexicon, Rule
 from pipeline.matcher import alternation

@@ -8,20 +8,16 @@ in; the sentences those links rest on are added to coverage there too.
 
 from __future__ import annotations
 
-import bisect
 import functools
-import hashlib
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import Issue
-from pipeline.extract import DocumentMention, Extraction, MeetingMention, Val
+from pipeline.mentions import DocumentMention, Extraction, MeetingMention
+from pipeline.provenance import EvidenceRows, Val, coverage_rows, evidence_id, hash_id
 from pipeline.reference import Reference
 from pipeline.rulebook import rulebook_for
-
-EVIDENCE_PER_VALUE = 3  # spans kept per (record, field, rule); coverage still counts every one
 
 LOCAL_TABLES = ("statements", "statement_themes", "evidence", "coverage")
 LINK_COLUMNS = {  # one row per statement, in the order of its statements table
@@ -51,7 +47,7 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
     sid = x.source.source_id
     rows = {name: {f.name: [] for f in bare_schema(name)} for name in LOCAL_TABLES}
     links: dict[str, list] = {name: [] for name in LINK_COLUMNS}
-    evidence = _EvidenceRows(rows["evidence"], text)
+    evidence = EvidenceRows(rows["evidence"], text)
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
     occurrences: dict[str, int] = {}
     th_rows = rows["statement_themes"]
@@ -89,13 +85,13 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
                 stid, st.document[1] if st.document else None, st.meeting[1] if st.meeting else None, st.link_rule,
                 ref.rules[st.link_rule].basis if st.link_rule in ref.rules else "inferred", a, b,
                 " ".join(text[a:b].split()) if linked else None,
-                _evidence_id("statements", stid, "document_id", sid, a, b, st.link_rule) if st.document else None,
-                _evidence_id("statements", stid, "meeting_id", sid, a, b, via_document) if st.document else None,
-                _evidence_id("statements", stid, "meeting_id", sid, a, b, st.link_rule) if st.meeting else None)):
+                evidence_id("statements", stid, "document_id", sid, a, b, st.link_rule) if st.document else None,
+                evidence_id("statements", stid, "meeting_id", sid, a, b, via_document) if st.document else None,
+                evidence_id("statements", stid, "meeting_id", sid, a, b, st.link_rule) if st.meeting else None)):
             append(value)  # in LINK_COLUMNS order
         for theme_id, hits in st.themes.items():
             _theme_row(th_rows, evidence, spans, sid, stid, theme_id, hits)
-    _coverage(rows["coverage"], text, sid, x.sentences, spans)
+    coverage_rows(rows["coverage"], text, sid, x.sentences, spans)
     return SourceRows(sid, x.meetings, x.documents, warnings, {**rows, "links": links})
 
 
@@ -240,65 +236,7 @@ def bare_schema(name: str):
     return pa.schema([pa.field(f.name, f.type) for f in to_arrow(load_tables()[name], plain=True)])
 
 
-def hash_id(prefix: str, *parts) -> str:
-    """A short deterministic identifier from natural-key parts (never from row order)."""
-    digest = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
-    return f"{prefix}_{digest[:12]}"
-
-
-def _evidence_id(table: str, rid: str, name: str, sid: str, start: int, end: int, rule) -> str:
-    return hash_id("ev", table, rid, name, sid, start, end, rule)
-
-
-def evidence_value(value) -> str:
-    """A value as the evidence table writes it (booleans as true/false)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def sentence_users(starts: list[int], ends: list[int], spans: Iterable[tuple[int, int, str]]) -> dict[int, set[str]]:
-    """For the sentences starts[i]:ends[i] (sorted, disjoint), the records whose spans overlap each (an
-    empty span: the sentence it sits in), by sentence index; sentences no span touches are left out
-    (most are). A sweep, not a product."""
-    users: dict[int, set[str]] = {}
-    n = len(starts)
-    for a, b, who in spans:
-        stop = b if b > a else a + 1
-        i = bisect.bisect_right(starts, a) - 1
-        if i < 0:
-            i = 0
-        while i < n and starts[i] < stop:
-            if ends[i] > a:
-                found = users.get(i)
-                if found is None:
-                    users[i] = {who}
-                else:
-                    found.add(who)
-            i += 1
-    return users
-
-
-class _EvidenceRows:
-    """Evidence rows of one source: one per value and span, at most EVIDENCE_PER_VALUE per rule."""
-
-    def __init__(self, columns: dict[str, list], text: str):
-        self.append = [columns[c].append for c in ("evidence_id", "table_name", "record_id", "field", "value",
-                                                    "source_id", "char_start", "char_end", "span_text", "basis",
-                                                    "rule_id")]
-        self.text = text
-        self.kept: dict[tuple, list[tuple[int, int]]] = {}
-
-    def add(self, table, rid, name, value, sid, start, end, basis, rule) -> None:
-        spans = self.kept.setdefault((table, rid, name, rule), [])
-        if (start, end) in spans or len(spans) >= EVIDENCE_PER_VALUE:
-            return  # the same span again (same evidence id), or enough spans for this value and rule
-        spans.append((start, end))
-        values = (_evidence_id(table, rid, name, sid, start, end, rule), table, rid, name, evidence_value(value), sid,
-                  start, end, " ".join(self.text[start:end].split()), basis, rule)
-        for append, v in zip(self.append, values):
-            append(v)
-
-
-def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_id: str, hits: list[Val]) -> None:
+def _theme_row(rows, evidence: EvidenceRows, spans, sid: str, stid: str, theme_id: str, hits: list[Val]) -> None:
     terms: list[str] = []
     for h in hits:
         if h.value.lower() not in [t.lower() for t in terms]:
@@ -310,15 +248,3 @@ def _theme_row(rows, evidence: _EvidenceRows, spans, sid: str, stid: str, theme_
     for h in hits:  # the link's other columns describe the same match: only theme_id carries evidence
         evidence.add("statement_themes", rid, "theme_id", theme_id, sid, h.start, h.end, h.basis, h.rule)
         spans.append((h.start, h.end, f"statement_themes:{rid}"))
-
-
-def _coverage(rows, text: str, sid: str, sentences, spans) -> None:
-    starts, ends = [a for a, _ in sentences], [b for _, b in sentences]
-    users_of = sentence_users(starts, ends, spans)
-    rows["source_id"].extend([sid] * len(sentences))
-    rows["sentence_no"].extend(range(1, len(sentences) + 1))
-    rows["char_start"].extend(starts)
-    rows["char_end"].extend(ends)
-    rows["text"].extend(" ".join(text[a:b].split()) for a, b in sentences)
-    rows["is_used"].extend(i in users_of for i in range(len(sentences)))
-    rows["used_by"].extend(" | ".join(sorted(users_of[i])) if i in users_of else None for i in range(len(sentences)))

@@ -158,7 +158,7 @@ def sentences_and_spans(draw):
 def test_sentence_users_are_the_spans_that_overlap_each_sentence(case):
     """The sweep gives each sentence the users of the spans overlapping it (an empty span: the sentence
     it sits in), as checking every span against every sentence would."""
-    from pipeline.source_rows import sentence_users
+    from pipeline.provenance import sentence_users
 
     sentences, spans = case
     expected = [{who for a, b, who in spans if s < max(b, a + 1) and e > a} for s, e in sentences]
