@@ -51,6 +51,7 @@ class _Reader(QuoteReading, MeetingReading, DocumentReading, SignatoryReading, S
         self.determiners = set(lx.title_determiners)
         self.anaphora = set(lx.anaphora_determiners)
         self.indefinite = set(lx.indefinite_articles)
+        self.conjunctions = set(lx.list_conjunctions)
         self.document_pronouns = set(lx.document_pronouns)
         self.quote_pairs = lx.quote_pairs
         self.min_words = lx.min_statement_words

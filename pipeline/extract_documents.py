@@ -8,7 +8,6 @@ import re
 
 from pipeline.extract_quotes import masked
 from pipeline.lexicon import Rule
-from pipeline.matcher import MONTHS
 from pipeline.mentions import DocumentMention, MeetingMention
 from pipeline.provenance import Signatory, Val, val_by
 from pipeline.reference import fold_name
@@ -20,7 +19,6 @@ ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
 YEAR_WORD = re.compile(r"(19|20)\d\d\b")
 YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
 RANGE_DASHES = ("-", "–", "—")
-TITLE_HEAD = re.compile(r"\s+(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w'’\-]*\s+){0,3}[A-Z][\w'’\-]*)")
 
 
 class DocumentReading:
@@ -144,7 +142,7 @@ class DocumentReading:
         rest = sent[mt.end():]
         first = rest.split()[0] if rest.split() else ""
         year_ok = mt.group(1).lower() in self.year_openers
-        if not first or first.rstrip(".,").lower() in MONTHS:
+        if not first or first.rstrip(".,").lower() in self.m.months:
             return kw_end
         if first[0].isdigit() and not ORDINAL_NUMBER.match(first) and not (year_ok and YEAR_WORD.match(first)):
             return kw_end
@@ -164,7 +162,7 @@ class DocumentReading:
                 if nxt[:1].isupper():
                     continue
                 break
-            if w.lower() == "and" and self._another_title_follows(sent, tk.end()):
+            if w.lower() in self.conjunctions and self._another_title_follows(sent, tk.end()):
                 break  # "the Charter of the SCO and the Agreement on ...": two documents, not one title
             is_year = bool(YEAR_TOKEN.match(w))
             if w[0].isupper() or ORDINAL_WORD.match(w) or is_year or w.lower() in self.connectors:
@@ -183,7 +181,7 @@ class DocumentReading:
 
     def _another_title_follows(self, sent: str, pos: int) -> bool:
         """A capitalised document keyword starts within the next few words ("and the Agreement")."""
-        head = TITLE_HEAD.match(sent[pos:])
+        head = self.m.match("title_head", sent[pos:])
         return bool(head) and any(p.search(head.group(1)) and p.search(head.group(1)).group(0)[0].isupper()
                                   for _, p in self.m.members("doc_types"))
 

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 
 from pipeline.errors import Issue
-from pipeline.matcher import MONTHS, date_matches
 from pipeline.mentions import DateMention, MeetingMention
 from pipeline.provenance import Val, val_by
 from pipeline.reference import fold_name
@@ -96,7 +95,7 @@ class MeetingReading:
         if mt:
             name = mt.group(1)
             a, b = s + mt.start(1), s + mt.end(1)
-            if fold_name(name).split()[0] in MONTHS or fold_name(name) in self.not_places:
+            if fold_name(name).split()[0] in self.m.months or fold_name(name) in self.not_places:
                 return None, None
             code = self.ref.states.get(fold_name(name))
             rule = self.rules.choose("place_not_in_gazetteer", {"a_state": bool(code)})
@@ -110,7 +109,7 @@ class MeetingReading:
 
     def _dates(self, s: int, sent: str) -> list[DateMention]:
         found = []
-        for mt in date_matches(sent):
+        for mt in self.m.dates(sent):
             dm = self._date_from_match(s, mt)
             if dm is not None:
                 found.append(dm)
@@ -122,8 +121,8 @@ class MeetingReading:
 
     def _date_from_match(self, s: int, mt: re.Match) -> DateMention | None:
         gd = mt.groupdict()
-        month = MONTHS[gd["m"].rstrip(".").lower()] if gd.get("m") else int(gd["mn"]) if gd.get("mn") else None
-        month2 = MONTHS[gd["m2"].rstrip(".").lower()] if gd.get("m2") else None
+        month = self.m.months[gd["m"].rstrip(".").lower()] if gd.get("m") else int(gd["mn"]) if gd.get("mn") else None
+        month2 = self.m.months[gd["m2"].rstrip(".").lower()] if gd.get("m2") else None
         year = int(gd["y"]) if gd.get("y") else None
         day = int(gd["d"]) if gd.get("d") else None
         day2 = int(gd["d2"]) if gd.get("d2") else None

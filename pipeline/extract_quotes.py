@@ -10,7 +10,6 @@ from dataclasses import dataclass
 NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
 WORDS = re.compile(r"\w+")
 LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
-ENDS_DOCUMENT = re.compile(r"\bdocument\s*,?\s*$", re.I)
 
 
 @dataclass
@@ -99,7 +98,7 @@ class QuoteReading:
         before = window[window.rfind("\n") + 1:]
         title_like = self._starts_with_doc_keyword(inner)
         if self.m.search("naming_cue", before):
-            q.kind = "title" if title_like or ENDS_DOCUMENT.search(before) else "term"
+            q.kind = "title" if title_like or self.m.search("ends_document", before) else "term"
         elif words < self.min_words:
             q.kind = "term"
         elif q.block or self.m.search("quote_intro", before):

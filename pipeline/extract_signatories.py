@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 
 from pipeline.mentions import DocumentMention
 from pipeline.provenance import Signatory
 from pipeline.reference import fold_name
 
-STATE_LIST = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+|^)(?:[Tt]he\s+)?([A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)")
 
 
 class SignatoryReading:
@@ -37,7 +35,7 @@ class SignatoryReading:
 
     def _state_list(self, s: int, sent: str, pos: int) -> list[tuple[str, str, int, int]]:
         out = []
-        for mt in STATE_LIST.finditer(sent[pos:]):
+        for mt in self.m.finditer("state_list", sent[pos:]):
             if mt.start() != (out[-1][3] - s - pos if out else 0):
                 break
             name = mt.group(1)

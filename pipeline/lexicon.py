@@ -103,6 +103,22 @@ class Lexicon(_Strict):
     lead_in_cues: tuple[str, ...]
     definition_cues: tuple[str, ...]
     signatory_cues: dict[str, tuple[str, ...]]
+    months: dict[str, int]
+    ordinal_suffixes: tuple[str, ...]
+    date_range_links: tuple[str, ...]
+    day_articles: tuple[str, ...]
+    day_links: tuple[str, ...]
+    month_leads: tuple[str, ...]
+    year_leads: tuple[str, ...]
+    year_meeting_nouns: tuple[str, ...]
+    actor_qualifiers: tuple[str, ...]
+    place_prepositions: tuple[str, ...]
+    place_descriptors: tuple[str, ...]
+    anniversary_cues: tuple[str, ...]
+    list_conjunctions: tuple[str, ...]
+    name_connectors: tuple[str, ...]
+    document_nouns: tuple[str, ...]
+    definite_articles: tuple[str, ...]
 
 
 class Vocabulary(_Strict):

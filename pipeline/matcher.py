@@ -10,7 +10,6 @@ one match at a position for many patterns. The tests of their equivalence are at
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from dataclasses import dataclass
@@ -150,62 +149,39 @@ def _all_at(patterns) -> tuple[re.Pattern, list[int]] | None:
 
 # --- dates ----------------------------------------------------------------------------------------
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-MONTHS["sept"] = 9
-_MONTH = r"(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
-_DASH = r"\s*(?:-|–|—|to|and)\s*"
+def _date_patterns(lx) -> tuple[list, dict[str, re.Pattern]]:
+    """The date patterns, most specific first, and their gates, written from the lexicon's month names
+    and small words. Each pattern comes with what it needs and where it may start: a sentence without
+    a month name, a year or a digit skips the patterns that need one; a pattern that opens with a month
+    name or a year is searched from the first place that gate finds one (no match can start before);
+    written by _factored, as the gates are. Named groups: d, m, d2, m2, y (m a name, mn a number)."""
+    month = r"(?:" + "|".join(sorted((m.capitalize() for m in lx.months), key=len, reverse=True)) + r")\.?"
+    dash = rf"\s*{alternation(re.escape(w) for w in lx.date_range_links)}\s*"
+    suffixes = alternation(lx.ordinal_suffixes)
 
+    def day(name: str) -> str:
+        return rf"(?:{alternation(lx.day_articles)}\s+)?(?P<{name}>\d{{1,2}})(?:{suffixes})?(?:\s+{alternation(lx.day_links)})?"
 
-def _day(name: str) -> str:
-    return rf"(?:the\s+)?(?P<{name}>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?"
+    def year(name: str = "y") -> str:
+        return rf"(?P<{name}>(?:19|20)\d{{2}})\b"
 
-
-def _year(name: str = "y") -> str:
-    return rf"(?P<{name}>(?:19|20)\d{{2}})\b"
-
-
-DATE_PATTERNS = [  # most specific first; named groups d, m, d2, m2, y (m as a name, mn as a number)
-    # (pattern, what it needs, where it may start): a sentence without a month name, a year or a digit
-    # skips the patterns that need one; a pattern that opens with a month name or a year is searched
-    # from the first place the gate of that finds one (no match of it can start before); written by
-    # _factored, as the gates are
-    (re.compile(_factored(rf"\b{_day('d')}\s+(?P<m>{_MONTH}){_DASH}{_day('d2')}\s+(?P<m2>{_MONTH}),?\s*(?:{_year()})?")), ("month", "digit"), None),
-    (re.compile(_factored(rf"\b(?P<m>{_MONTH})\s+{_day('d')}{_DASH}(?P<m2>{_MONTH})\s+{_day('d2')},?\s*(?:{_year()})?")), ("month", "digit"), "month"),
-    (re.compile(_factored(rf"\b{_day('d')}(?:{_DASH}{_day('d2')})?\s+(?P<m>{_MONTH})(?:,?\s*{_year()})?")), ("month", "digit"), None),
-    (re.compile(_factored(rf"\b(?P<m>{_MONTH})\s+{_day('d')}(?:{_DASH}{_day('d2')})?(?!\d)(?:,?\s*{_year()})?")), ("month", "digit"), "month"),
-    (re.compile(_factored(rf"\b{_year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b")), ("year",), "year"),
-    (re.compile(_factored(rf"\b(?P<m>{_MONTH}),?\s+{_year()}")), ("month", "year"), "month"),
-    (re.compile(_factored(rf"\b(?:in|of|during|by|since)\s+(?P<m>{_MONTH})\b")), ("month",), None),
-    (re.compile(_factored(rf"\b(?:in|In|of|during|for|since|year)\s+{_year()}")), ("year",), None),
-    (re.compile(_factored(rf"\b{_year()}\s+(?:summit|meeting|session)\b")), ("year",), "year"),
-]
-DATE_GATES = {  # where none is found, no pattern that needs it is tried
-    "month": re.compile(_factored(_MONTH)),
-    "year": re.compile(r"(?:19|20)\d{2}"),
-    "digit": re.compile(r"\d"),  # a day's number
-}
-
-
-def date_matches(text: str) -> list[re.Match]:
-    """Every date pattern's matches in `text` that overlap no match of a more specific pattern, most
-    specific pattern first (each pattern's in text order)."""
-    month, year = DATE_GATES["month"].search(text), DATE_GATES["year"].search(text)
-    if not (month or year):
-        return []
-    # (a pattern that needs a digit needs a month name too)
-    found_at = {"month": month, "year": year, "digit": DATE_GATES["digit"].search(text) if month else None}
-    taken: list[tuple[int, int]] = []
-    found = []
-    for pattern, needs, starts_at in DATE_PATTERNS:
-        if not all(map(found_at.__getitem__, needs)):
-            continue
-        for mt in pattern.finditer(text, found_at[starts_at].start() if starts_at else 0):
-            if taken and any(mt.start() < b and a < mt.end() for a, b in taken):
-                continue
-            taken.append((mt.start(), mt.end()))
-            found.append(mt)
-    return found
+    patterns = [
+        (rf"\b{day('d')}\s+(?P<m>{month}){dash}{day('d2')}\s+(?P<m2>{month}),?\s*(?:{year()})?", ("month", "digit"), None),
+        (rf"\b(?P<m>{month})\s+{day('d')}{dash}(?P<m2>{month})\s+{day('d2')},?\s*(?:{year()})?", ("month", "digit"), "month"),
+        (rf"\b{day('d')}(?:{dash}{day('d2')})?\s+(?P<m>{month})(?:,?\s*{year()})?", ("month", "digit"), None),
+        (rf"\b(?P<m>{month})\s+{day('d')}(?:{dash}{day('d2')})?(?!\d)(?:,?\s*{year()})?", ("month", "digit"), "month"),
+        (rf"\b{year()}-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b", ("year",), "year"),
+        (rf"\b(?P<m>{month}),?\s+{year()}", ("month", "year"), "month"),
+        (rf"\b{alternation(lx.month_leads)}\s+(?P<m>{month})\b", ("month",), None),
+        (rf"\b{alternation(lx.year_leads)}\s+{year()}", ("year",), None),
+        (rf"\b{year()}\s+{alternation(lx.year_meeting_nouns)}\b", ("year",), "year"),
+    ]
+    gates = {  # where none is found, no pattern that needs it is tried
+        "month": re.compile(_factored(month)),
+        "year": re.compile(r"(?:19|20)\d{2}"),
+        "digit": re.compile(r"\d"),  # a day's number
+    }
+    return [(re.compile(_factored(p)), needs, starts_at) for p, needs, starts_at in patterns], gates
 
 
 # --- lower-cased copies and gates -------------------------------------------------------------
@@ -234,6 +210,19 @@ def _folded_twin(pattern: re.Pattern) -> re.Pattern | None:
     if "(?-" in pattern.pattern or "(?P" in pattern.pattern:
         return None
     return re.compile(_factored(_lower_pattern(pattern.pattern)))
+
+
+_CAPITALISED_WORD = r"[A-Z][\w'’\-]*"
+
+
+def _either_case(word: str) -> str:
+    """A word as written or with its first letter upper-cased ("[Tt]he")."""
+    return f"[{word[0].upper()}{word[0]}]{re.escape(word[1:])}"
+
+
+def _spaced(phrases) -> str:
+    """An alternation of phrases whose spaces match any run of white space."""
+    return alternation(r"\s+".join(re.escape(w) for w in p.split()) for p in phrases)
 
 
 def alternation(items) -> str:
@@ -266,8 +255,11 @@ class _Family:
 class Matcher:
     """The patterns of the grammar by name, and the ways to search them fast (module docstring)."""
 
-    def __init__(self, singles: dict[str, _Single], families: dict[str, _Family], gates: dict[str, re.Pattern]):
+    def __init__(self, singles: dict[str, _Single], families: dict[str, _Family], gates: dict[str, re.Pattern],
+                 dates: tuple[list, dict[str, re.Pattern]], months: dict[str, int]):
         self.singles, self.families, self.gates = singles, families, gates
+        self.date_patterns, self.date_gates = dates
+        self.months = months  # month name or abbreviation (lower case) -> its number
         self._at: dict[str, tuple | None] = {}  # per family, one match of all its members' twins at a place
 
     def all_at(self, family: str) -> tuple[re.Pattern, list[int]] | None:
@@ -295,6 +287,27 @@ class Matcher:
     def finditer(self, name: str, text: str, start: int = 0):
         """Every match of pattern `name` in `text` from `start`."""
         return self.singles[name].pattern.finditer(text, start)
+
+    def dates(self, text: str) -> list[re.Match]:
+        """Every date pattern's matches in `text` that overlap no match of a more specific pattern, most
+        specific pattern first (each pattern's in text order)."""
+        gates = self.date_gates
+        month, year = gates["month"].search(text), gates["year"].search(text)
+        if not (month or year):
+            return []
+        # (a pattern that needs a digit needs a month name too)
+        found_at = {"month": month, "year": year, "digit": gates["digit"].search(text) if month else None}
+        taken: list[tuple[int, int]] = []
+        found = []
+        for pattern, needs, starts_at in self.date_patterns:
+            if not all(map(found_at.__getitem__, needs)):
+                continue
+            for mt in pattern.finditer(text, found_at[starts_at].start() if starts_at else 0):
+                if taken and any(mt.start() < b and a < mt.end() for a, b in taken):
+                    continue
+                taken.append((mt.start(), mt.end()))
+                found.append(mt)
+        return found
 
     def members(self, family: str) -> tuple[tuple[object, re.Pattern], ...]:
         """The labelled patterns of a family, in their order."""
@@ -406,10 +419,11 @@ def matcher_for(ref: Reference) -> Matcher:
     ci = re.I
     nouns = alternation(lx.meeting_nouns)
     ordinal_words = {k.lower(): v for k, v in lx.ordinal_words.items()}
-    ord_alt = r"(?:(\d{1,2})(?:st|nd|rd|th)|(" + alternation(re.escape(w) for w in ordinal_words) + r"))"
+    ord_alt = rf"(?:(\d{{1,2}}){alternation(lx.ordinal_suffixes)}|(" + alternation(re.escape(w) for w in ordinal_words) + r"))"
     fillers = alternation(lx.ordinal_fillers)
     city_names = sorted(ref.cities, key=len, reverse=True)
     adverbs, verbs = alternation(lx.adverbs), alternation(lx.reporting_verbs)
+    conjunctions = alternation(lx.list_conjunctions)
 
     def single(pattern: str, flags: int = ci, twin: bool = False, **gates) -> _Single:
         rx = re.compile(pattern, flags)
@@ -421,16 +435,17 @@ def matcher_for(ref: Reference) -> Matcher:
         "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
-        "anniversary": single(rf"\b{ord_alt}\s+anniversary\s+of\s+(?:the\s+)?{alternation(lx.anniversary_of)}\b", twin=True),
+        "anniversary": single(rf"\b{ord_alt}\s+{_spaced(lx.anniversary_cues)}\s+{alternation(lx.anniversary_of)}\b", twin=True),
         "theme_neutral_name": single(rf"\b{alternation(lx.theme_neutral_names)}\b", twin=True),
         "procedure": single(rf"\b{alternation(lx.procedure_cues)}\b", twin=True),
         "lead_in": single(rf"(?:{alternation(re.escape(c) for c in lx.lead_in_cues)})", twin=True),
         "city": single(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", twin=True, starts_at="any_city"),
         "actor": single(
-            rf"\b(?P<actor>{alternation(lx.paraphrase_actors)})(?:\s+(?:of|at|from|in)\s+[^,.;:]{{1,60}}?)?\s+"
+            rf"\b(?P<actor>{alternation(lx.paraphrase_actors)})(?:\s+{alternation(lx.actor_qualifiers)}\s+[^,.;:]{{1,60}}?)?\s+"
             rf"(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b", requires=("any_reporting_verb",), starts_at="any_actor"),
         "unknown_place": single(
-            rf"\b(?:{alternation(lx.meeting_verbs)}|{nouns})\s+in\s+(?:the\s+(?:city|capital)\s+of\s+)?"
+            rf"\b(?:{alternation(lx.meeting_verbs)}|{nouns})\s+{alternation(lx.place_prepositions)}\s+"
+            rf"(?:{_spaced(lx.place_descriptors)}\s+)?"
             r"([A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]+){0,2})", flags=0),
         "title_opener": single(rf"\s+({alternation(lx.title_openers)})\s+"),
         "quote_openers": single("[" + re.escape("".join(lx.quote_pairs)) + "]", flags=0),
@@ -441,6 +456,15 @@ def matcher_for(ref: Reference) -> Matcher:
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "title_date_link": single(rf"\s*{alternation(lx.title_date_links)}\s+", flags=0),
         "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
+        "ends_document": single(rf"\b{alternation(lx.document_nouns)}\s*,?\s*$"),
+        # a capitalised name of up to four words, after an article perhaps: what may follow "and" in a title
+        "title_head": single(rf"\s+(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?"
+                             rf"((?:{_CAPITALISED_WORD}\s+){{0,3}}{_CAPITALISED_WORD})", flags=0),
+        # one state's name in a list of them ("Russia, the Republic of India and China")
+        "state_list": single(rf"(?:,\s*(?:{conjunctions}\s+)?|\s+{conjunctions}\s+|^)"
+                             rf"(?:{alternation(_either_case(w) for w in lx.definite_articles)}\s+)?"
+                             rf"({_CAPITALISED_WORD}(?:\s+(?:{alternation(lx.name_connectors)}\s+)?{_CAPITALISED_WORD})*)",
+                             flags=0),
     }
     for opener, closers in lx.quote_pairs.items():  # the characters that may close or nest a quotation
         singles[f"quote_marks:{opener}"] = single("[" + re.escape(opener + "".join(closers)) + "]", flags=0)
@@ -476,4 +500,4 @@ def matcher_for(ref: Reference) -> Matcher:
         "any_reporting_verb": _gate([rf"\b{verbs}\b"]),
         "any_status": _gate(rf"\b{alternation(v)}\b" for v in lx.status_verbs.values()),
     }
-    return Matcher(singles, families, gates)
+    return Matcher(singles, families, gates, _date_patterns(lx), dict(lx.months))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest import source_from_text, split_sentences
-from pipeline.matcher import DATE_PATTERNS, date_matches, matcher_for
+from pipeline.matcher import matcher_for
 from pipeline.reference import load_reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,8 +74,8 @@ def test_the_first_longest_council_name_is_the_one_every_search_finds():
 def test_dates_found_behind_their_gates_are_those_of_every_pattern():
     for sent in SENTENCES:
         taken = []
-        for pattern, _, _ in DATE_PATTERNS:
+        for pattern, _, _ in MATCHER.date_patterns:
             for mt in pattern.finditer(sent):
                 if not any(mt.start() < b and a < mt.end() for a, b in taken):
                     taken.append(mt.span())
-        assert _spans(date_matches(sent)) == taken, sent
+        assert _spans(MATCHER.dates(sent)) == taken, sent

@@ -29,7 +29,7 @@ def test_lexicon_words_are_strings():
     # YAML reads bare on/off/yes/no as booleans: quote them
     raw = yaml.safe_load((ROOT / "reference" / "lexicon.yaml").read_text(encoding="utf-8"))
     for path, value in _strings(raw):
-        if path.endswith(".generic") or path.startswith("lexicon.ordinal_words") or path.endswith("min_statement_words"):
+        if path.endswith(".generic") or path.startswith(("lexicon.ordinal_words", "lexicon.months")) or path.endswith("min_statement_words"):
             continue
         assert isinstance(value, str), f"{path}: {value!r} is not a string"
 
