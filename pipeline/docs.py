@@ -74,6 +74,7 @@ def _codebook(ref: Reference) -> str:
         "rules": "\n".join(f"| `{r.rule_id}` | {r.basis} | {', '.join(f'`{c}`' for c in r.fills)} | {r.description} | "
                            f"{_applied_by(r)} | " + "<br>".join(_example(e) for e in r.examples) + " |"
                            for r in ref.rules.values()),
+        "problems": "\n".join(f"| `{c.code}` | {c.label} |" for c in ref.codes.problems.codes),
     }
     text = (DOCS_DIR / "CODEBOOK.template.md").read_text(encoding="utf-8")
     for key, value in parts.items():

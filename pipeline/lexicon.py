@@ -58,6 +58,7 @@ class Codes(_Strict):
     bases: CodeList
     theme_bases: CodeList
     date_precisions: CodeList
+    problems: CodeList
 
 
 class DocumentType(_Strict):

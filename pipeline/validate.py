@@ -461,8 +461,8 @@ def _span_issues(frames: dict, texts: dict[str, str], names=tuple(SPAN_TABLES), 
 
     Most spans need no normalising: when the span's text is the text column, and that column is in
     normal form (no whitespace but single inner spaces: found for a whole batch at once, by Arrow),
-    the span normalises to it, and one comparison says so (millions of rows at 100 MB: the loop is
-    kept lean, and a source's text is found by its number in the batch, not looked up by name)."""
+    the span normalises to it, and one comparison says so (the loop runs over millions of rows: a
+    source's text is found by its number in the batch, not looked up by name)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -500,7 +500,7 @@ def _span_issues(frames: dict, texts: dict[str, str], names=tuple(SPAN_TABLES), 
 def _not_normal_space() -> str:
     """A regular expression (RE2, as Arrow reads it) that finds text not in the normal form
     " ".join(text.split()): a leading, trailing or doubled space, or any other character that
-    str.split() splits on (taken from Python itself: 0.05 s, once per process that checks spans)."""
+    str.split() splits on (taken from Python itself, once per process that checks spans)."""
     other = "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != " ")
     return f"^ | $|  |[{other}]"
 

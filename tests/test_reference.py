@@ -133,3 +133,25 @@ def test_a_rule_that_yields_to_an_unknown_rule_fails_at_load(tmp_path):
     path.write_text(text.replace("yields_to: [doc_year_from_meeting]", "yields_to: [doc_year_from_meting]"), encoding="utf-8")
     with pytest.raises(VocabularyError, match="doc_year_from_meting"):
         load_rules(sorted((folder / "rules").glob("*.yaml")), REF.codes)
+
+
+def _problems_raised() -> set[str]:
+    """The code of every Issue(where, code, ...) made in pipeline/ (a family's prefix for f"schema:{x}")."""
+    import ast
+
+    raised = set()
+    for path in sorted((ROOT / "pipeline").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Issue" and len(node.args) > 1:
+                code = node.args[1]
+                if isinstance(code, ast.JoinedStr):
+                    code = code.values[0]
+                if isinstance(code, ast.Constant):
+                    raised.add(code.value.split(":")[0])
+    return raised
+
+
+def test_every_problem_the_pipeline_raises_is_declared_and_every_declared_one_is_raised():
+    raised, declared = _problems_raised(), set(REF.codes.problems.values)
+    assert raised - declared == set(), "raised in pipeline/ but not declared in reference/codes.yaml problems"
+    assert declared - raised == set(), "declared in reference/codes.yaml problems but raised nowhere"
