@@ -18,7 +18,7 @@ from pipeline.extract_meetings import MeetingReading
 from pipeline.extract_quotes import Quote, QuoteReading
 from pipeline.extract_signatories import SignatoryReading
 from pipeline.extract_statements import StatementReading
-from pipeline.ingest import SourceText, split_sentences
+from pipeline.ingest import SourceText
 from pipeline.matcher import Scan, matcher_for
 from pipeline.mentions import DocumentMention, Extraction, MeetingMention, StatementMention
 from pipeline.provenance import Signatory
@@ -91,7 +91,7 @@ class _Reader(QuoteReading, MeetingReading, DocumentReading, SignatoryReading, S
             self.pending_founders = []
             para_quotes = quotes_by_para.get(pi, [])
             opens = [q.open for q in para_quotes]
-            for sstart, send in split_sentences(masked, pstart, pend):
+            for sstart, send in self.m.sentences(masked, pstart, pend):
                 self.sentences.append((sstart, send))
                 in_sentence = para_quotes[bisect.bisect_left(opens, sstart):bisect.bisect_left(opens, send)]
                 try:

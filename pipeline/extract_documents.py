@@ -14,8 +14,6 @@ from pipeline.reference import fold_name
 
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
 CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
-ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)\b")
-ORDINAL_WORD = re.compile(r"\d+(st|nd|rd|th)$")
 YEAR_WORD = re.compile(r"(19|20)\d\d\b")
 YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
 RANGE_DASHES = ("-", "–", "—")
@@ -144,7 +142,7 @@ class DocumentReading:
         year_ok = mt.group(1).lower() in self.year_openers
         if not first or first.rstrip(".,").lower() in self.m.months:
             return kw_end
-        if first[0].isdigit() and not ORDINAL_NUMBER.match(first) and not (year_ok and YEAR_WORD.match(first)):
+        if first[0].isdigit() and not self.m.match("ordinal_number", first) and not (year_ok and YEAR_WORD.match(first)):
             return kw_end
         end = kw_end
         pos = mt.end()
@@ -165,7 +163,7 @@ class DocumentReading:
             if w.lower() in self.conjunctions and self._another_title_follows(sent, tk.end()):
                 break  # "the Charter of the SCO and the Agreement on ...": two documents, not one title
             is_year = bool(YEAR_TOKEN.match(w))
-            if w[0].isupper() or ORDINAL_WORD.match(w) or is_year or w.lower() in self.connectors:
+            if w[0].isupper() or self.m.match("ordinal_token", w) or is_year or w.lower() in self.connectors:
                 # a title ends on a capitalised word (or the year of "until 2025"), never on "the 20th"
                 if w[0].isupper() or (is_year and year_ok):
                     last_good = tk.end()

@@ -24,11 +24,10 @@ from pipeline.paths import MANIFEST_NAME
 MANIFEST_COLUMNS = ("source_id", "path", "title", "sha256", "license", "published_date")
 SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Sentence ends: terminal punctuation, optional closing quotes/brackets, whitespace, then a
-# capital, digit or opening quote. Abbreviations are excluded by ABBREVIATION below. The punctuation
+# capital, digit or opening quote (`Matcher.sentences` leaves out the lexicon's abbreviations). The punctuation
 # is part of the match (the sentence ends one past the match's start), so that the regex engine
 # skips to it with its fast scan instead of trying a look-behind at every place.
 SENTENCE_END = re.compile(r"[.!?…][\"»”’')\]]*\s+(?=[A-Z0-9«“\"„‘'(])")
-ABBREVIATION = re.compile(r"(?:\b(?:St|Mr|Mrs|Ms|Dr|No|Nos|Art|para|e\.g|i\.e|etc|vs|cf|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Za-z])\.$")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 NON_SPACE = re.compile(r"\S")
 
@@ -106,22 +105,7 @@ def source_from_text(text: str, source_id: str = "text", published_date: str | N
                       text)
 
 
-def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans within text[start:end], trimmed of surrounding whitespace."""
-    spans = []
-    cursor = start
-    # from one place back: an end whose punctuation is just before `start` (as if looked behind)
-    for m in SENTENCE_END.finditer(text, max(start - 1, 0), end):
-        stop = m.start() + 1
-        if ABBREVIATION.search(text, max(start, stop - 6), stop):
-            continue
-        spans.append((cursor, stop))
-        cursor = m.end()
-    spans.append((cursor, end))
-    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

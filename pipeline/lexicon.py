@@ -69,6 +69,15 @@ class DocumentType(_Strict):
     generic: bool = False  # a lower-case mention ("a joint communiqué") stands for the meeting's document
 
 
+class MeetingLabels(_Strict):
+    """How a meeting's label (meetings.label) is written; a place and a year follow, after commas."""
+
+    numbered: str       # with {ordinal} ("4th") and {council} (the council's label in codes.yaml)
+    unnumbered: str     # with {council}
+    no_council: str     # a meeting whose council is not known
+    virtual_place: str  # the place of a meeting held by videoconference
+
+
 class Lexicon(_Strict):
     """The words and phrase fragments the extractor recognises (reference/lexicon.yaml documents each)."""
 
@@ -120,6 +129,8 @@ class Lexicon(_Strict):
     name_connectors: tuple[str, ...]
     document_nouns: tuple[str, ...]
     definite_articles: tuple[str, ...]
+    abbreviations: tuple[str, ...]
+    meeting_labels: MeetingLabels
 
 
 class Vocabulary(_Strict):

@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from pipeline.ingest import SENTENCE_END, trim
 from pipeline.reference import Reference
 
 # --- case-sensitive alternations, factored ------------------------------------------------------
@@ -256,8 +257,11 @@ class Matcher:
     """The patterns of the grammar by name, and the ways to search them fast (module docstring)."""
 
     def __init__(self, singles: dict[str, _Single], families: dict[str, _Family], gates: dict[str, re.Pattern],
-                 dates: tuple[list, dict[str, re.Pattern]], months: dict[str, int]):
+                 dates: tuple[list, dict[str, re.Pattern]], months: dict[str, int], abbreviations: tuple[str, ...]):
         self.singles, self.families, self.gates = singles, families, gates
+        # a full stop after one of these, or after a single letter, ends no sentence
+        self.abbreviation = re.compile(rf"(?:\b{alternation(re.escape(a) for a in abbreviations)}|\b[A-Za-z])\.$")
+        self.abbreviation_reach = max(map(len, abbreviations), default=1) + 2  # the characters it looks at
         self.date_patterns, self.date_gates = dates
         self.months = months  # month name or abbreviation (lower case) -> its number
         self._at: dict[str, tuple | None] = {}  # per family, one match of all its members' twins at a place
@@ -287,6 +291,20 @@ class Matcher:
     def finditer(self, name: str, text: str, start: int = 0):
         """Every match of pattern `name` in `text` from `start`."""
         return self.singles[name].pattern.finditer(text, start)
+
+    def sentences(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Sentence spans within text[start:end], trimmed of surrounding whitespace."""
+        spans = []
+        cursor = start
+        # from one place back: an end whose punctuation is just before `start` (as if looked behind)
+        for m in SENTENCE_END.finditer(text, max(start - 1, 0), end):
+            stop = m.start() + 1
+            if self.abbreviation.search(text, max(start, stop - self.abbreviation_reach), stop):
+                continue
+            spans.append((cursor, stop))
+            cursor = m.end()
+        spans.append((cursor, end))
+        return [trim(text, s, e) for s, e in spans if text[s:e].strip()]
 
     def dates(self, text: str) -> list[re.Match]:
         """Every date pattern's matches in `text` that overlap no match of a more specific pattern, most
@@ -456,6 +474,9 @@ def matcher_for(ref: Reference) -> Matcher:
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "title_date_link": single(rf"\s*{alternation(lx.title_date_links)}\s+", flags=0),
         "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
+        # a number with an ordinal ending ("20th") at the start of a word, and a word that is one
+        "ordinal_number": single(rf"\d+{alternation(lx.ordinal_suffixes)}\b", flags=0),
+        "ordinal_token": single(rf"\d+{alternation(lx.ordinal_suffixes)}$", flags=0),
         "ends_document": single(rf"\b{alternation(lx.document_nouns)}\s*,?\s*$"),
         # a capitalised name of up to four words, after an article perhaps: what may follow "and" in a title
         "title_head": single(rf"\s+(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?"
@@ -500,4 +521,4 @@ def matcher_for(ref: Reference) -> Matcher:
         "any_reporting_verb": _gate([rf"\b{verbs}\b"]),
         "any_status": _gate(rf"\b{alternation(v)}\b" for v in lx.status_verbs.values()),
     }
-    return Matcher(singles, families, gates, _date_patterns(lx), dict(lx.months))
+    return Matcher(singles, families, gates, _date_patterns(lx), dict(lx.months), lx.abbreviations)

@@ -159,13 +159,22 @@ class MeetingRecords:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",
                                       "end_date", "year")}
         row["date_precision"] = f.get("date_precision") or ("year" if f.get("year") else "unknown")
+        labels = self.ref.lexicon.meeting_labels
         body = self.ref.codes.bodies.labels.get(row["body"]) if row["body"] else None
-        ordinal = (f"{_ordinal_word(row['ordinal'])} meeting of the " if row["ordinal"] else "Meeting of the ") if body \
-            else "SCO meeting"
-        body = body or ""
-        where = row["city"] or ("videoconference" if row["is_virtual"] else None)
-        row["label"] = ordinal + body + "".join(f", {p}" for p in (where, row["year"]) if p)
+        if body is None:
+            head = labels.no_council
+        elif row["ordinal"]:
+            head = labels.numbered.format(ordinal=self._ordinal_word(row["ordinal"]), council=body)
+        else:
+            head = labels.unnumbered.format(council=body)
+        where = row["city"] or (labels.virtual_place if row["is_virtual"] else None)
+        row["label"] = head + "".join(f", {p}" for p in (where, row["year"]) if p)
         return dict(meeting_id=mid, **row)
+
+    def _ordinal_word(self, n: int) -> str:
+        """n as an ordinal in digits: 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st."""
+        first, second, third, other = self.ref.lexicon.ordinal_suffixes
+        return f"{n}{other if 10 <= n % 100 <= 20 else {1: first, 2: second, 3: third}.get(n % 10, other)}"
 
     def from_chronology(self, entry: ChronologyEntry, ev: Ev) -> str:
         rec = Fielded(self.basis_rank)
@@ -179,8 +188,3 @@ class MeetingRecords:
         mid = self._id(rec)
         self._merge(mid, rec)
         return mid
-
-
-def _ordinal_word(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import source_from_text, split_sentences
+from pipeline.ingest import source_from_text
 from pipeline.matcher import matcher_for
 from pipeline.reference import load_reference
 
@@ -25,7 +25,7 @@ def _sentences() -> list[str]:
             continue
         source = source_from_text(path.read_text(encoding="utf-8"))
         for a, b in source.paragraphs:
-            for s, e in split_sentences(source.text, a, b):
+            for s, e in MATCHER.sentences(source.text, a, b):
                 sent = source.text[s:e]
                 out += [sent, sent.upper(), sent.title()]
     return out

@@ -210,18 +210,21 @@ def test_factored_patterns_find_what_the_written_ones_find(pattern, text):
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet='ab A1.!?…"”) \n', max_size=60), st.integers(0, 60), st.integers(0, 60))
 def test_sentence_ends_are_where_the_look_behind_finds_them(text, start, end):
-    """split_sentences reads the punctuation as part of each sentence end; the ends are those of the
+    """Matcher.sentences reads the punctuation as part of each sentence end; the ends are those of the
     definition with a look-behind, from any start, the character before it included."""
     import re
 
-    from pipeline.ingest import ABBREVIATION, _trim, split_sentences
+    from pipeline.ingest import trim
+    from pipeline.matcher import matcher_for
+
+    matcher = matcher_for(REF)
 
     start, end = min(start, end, len(text)), min(max(start, end), len(text))
     spans, cursor = [], start
     for m in re.compile(r"(?<=[.!?…])[\"»”’')\]]*\s+(?=[A-Z0-9«“\"„‘'(])").finditer(text, start, end):
-        if ABBREVIATION.search(text, max(start, m.start() - 6), m.start()):
+        if matcher.abbreviation.search(text, max(start, m.start() - 6), m.start()):
             continue
         spans.append((cursor, m.start()))
         cursor = m.end()
     spans.append((cursor, end))
-    assert split_sentences(text, start, end) == [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+    assert matcher.sentences(text, start, end) == [trim(text, s, e) for s, e in spans if text[s:e].strip()]
