@@ -56,7 +56,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
     fingerprint = cache.code_fingerprint(ref.checksum)
     inputs = cache.inputs_digest(fingerprint, corpus)
     if use_cache and cache.up_to_date(out_dir, inputs):
-        clock.say("build", f"{out_dir} is up to date with its inputs: nothing to do")
+        clock.say("publish", f"nothing to do: {out_dir} is up to date with its inputs")
         report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
         return BuildResult(out_dir, report["row_counts"], [Issue(**w) for w in report["warnings"]], seconds, True)
     scratch = Scratch(out_dir)
@@ -77,7 +77,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         resolved, extracted, child_seconds = child.result()
         staging.wait()  # before anything else is forked
         seconds.update(child_seconds)
-        with clock("resolve") as say:  # conform, added to the child's resolve time
+        with clock("conform") as say:
             counts, unused = conform_all(resolved, scratch, cores, staging)
             say(", ".join(f"{counts[n]} {n}" for n in ("meetings", "documents", "statements")))
         # validation runs beside the writing of the files; frictionless checks them once it has passed

@@ -16,19 +16,25 @@ DATA_DICTIONARY = DOCS_DIR / "DATA_DICTIONARY.md"
 
 README = ROOT / "README.md"
 TABLES_BLOCK = re.compile(r"(<!-- tables:start -->\n).*?(<!-- tables:end -->)", re.S)
+STAGES_BLOCK = re.compile(r"(<!-- stages:start -->\n).*?(<!-- stages:end -->)", re.S)
 
 
 def render_docs(ref: Reference) -> dict[Path, str]:
     """Every generated document (and the README with its generated table list), by path."""
-    return {CODEBOOK: _codebook(ref), DATA_DICTIONARY: _data_dictionary(),
-            README: TABLES_BLOCK.sub(lambda m: m.group(1) + readme_table_list() + m.group(2),
-                                     README.read_text(encoding="utf-8"))}
+    readme = TABLES_BLOCK.sub(lambda m: m.group(1) + readme_table_list() + m.group(2), README.read_text(encoding="utf-8"))
+    readme = STAGES_BLOCK.sub(lambda m: m.group(1) + readme_stage_list(ref) + m.group(2), readme)
+    return {CODEBOOK: _codebook(ref), DATA_DICTIONARY: _data_dictionary(), README: readme}
 
 
 def readme_table_list() -> str:
     """The README's table list, from schemas/."""
     return "| table | primary key | description |\n|---|---|---|\n" + "".join(
         f"| `{t.name}` | {', '.join(t.primary_key)} | {t.description} |\n" for t in load_tables().values())
+
+
+def readme_stage_list(ref: Reference) -> str:
+    """The README's list of the build's stages, from reference/codes.yaml."""
+    return "".join(f"{i}. `{c.code}`: {c.label}\n" for i, c in enumerate(ref.codes.stages.codes, 1))
 
 
 def _words(items) -> str:

@@ -59,6 +59,7 @@ class Codes(_Strict):
     theme_bases: CodeList
     date_precisions: CodeList
     problems: CodeList
+    stages: CodeList
 
 
 class DocumentType(_Strict):

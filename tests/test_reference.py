@@ -155,3 +155,22 @@ def test_every_problem_the_pipeline_raises_is_declared_and_every_declared_one_is
     raised, declared = _problems_raised(), set(REF.codes.problems.values)
     assert raised - declared == set(), "raised in pipeline/ but not declared in reference/codes.yaml problems"
     assert declared - raised == set(), "declared in reference/codes.yaml problems but raised nowhere"
+
+
+def test_the_build_names_its_stages_as_the_code_list_does():
+    """Progress lines, timings and failed stages use the names of reference/codes.yaml's stages."""
+    import ast
+
+    stages, named = set(REF.codes.stages.values), set()
+    for path in sorted((ROOT / "pipeline").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+                continue
+            func = node.func
+            name = getattr(func, "id", None) or getattr(func, "attr", None)
+            if name == "PipelineError" and path.name != "release.py" or (path.name == "build.py" and (
+                    getattr(func, "id", None) == "clock" or (name == "say" and getattr(func.value, "id", None) == "clock"))):
+                named.add(node.args[0].value)
+    assert named and named <= stages, named - stages
+    assert [line.split("`")[1] for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line[:1].isdigit() and ". `" in line[:6]] == list(REF.codes.stages.values)
