@@ -139,5 +139,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
     with no_cycle_collection(resume=not child):  # here and in the workers forked here
         resolved = resolve(as_extracted(), local, ref, workers, keep=left_to_exit if child else None)
         seconds["resolve"] = round(time.perf_counter() - counts["resolve_start"], 3)
+    clock.say("resolve", f"{len(resolved.tables['meetings'])} meeting and {len(resolved.tables['documents'])} "
+                         f"document record(s) ({seconds['resolve']:.1f} s)")
     result = (resolved, len(sources) - counts["reused"], seconds)
     return HeldUntilExit(result, left_to_exit) if child else result
