@@ -65,8 +65,9 @@ class StatementReading:
         st.meeting = self.meeting.key if self.meeting else None
         link = self.rules.choose("quote_link", {"document_in_lead_in": named is not None,
                                                 "document_in_paragraph": in_paragraph is not None,
-                                                "meeting_in_view": st.meeting is not None})
-        st.link_rule = link.rule_id if link else None
+                                                "meeting_in_view": st.meeting is not None,
+                                                "one_meeting_in_source": lambda: self._only_meeting() is not None})
+        self._link(st, link)
         self._themes(st)
         if lead is not None and lead.get("defined"):
             term, at = lead["defined"]
@@ -111,10 +112,18 @@ class StatementReading:
         st.document = doc.key if doc else None
         st.meeting = self.meeting.key if self.meeting else None
         link = self.rules.choose("paraphrase_link", {"according_to_document": according_to, "document_linked": doc is not None,
-                                                     "meeting_in_view": st.meeting is not None})
-        st.link_rule = link.rule_id if link else None
+                                                     "meeting_in_view": st.meeting is not None,
+                                                     "one_meeting_in_source": lambda: self._only_meeting() is not None})
+        self._link(st, link)
         self._themes(st)
         self.statements.append(st)
+
+    def _link(self, st: StatementMention, link) -> None:
+        """The link rule a statement's context chose; one whose value is `meeting_of_source` ties it to the
+        one meeting the source speaks of."""
+        st.link_rule = link.rule_id if link else None
+        if link is not None and link.value == "meeting_of_source":
+            st.meeting = self._only_meeting().key
 
     def _without_theme_neutral_names(self, text: str) -> str:
         """A statement's text with the names whose words would signal a theme by themselves masked."""
