@@ -16,6 +16,7 @@ from pipeline.errors import Issue
 from pipeline.extract_documents import DocumentReading
 from pipeline.extract_meetings import MeetingReading
 from pipeline.extract_quotes import Quote, QuoteReading
+from pipeline.extract_quotes import masked as spans_masked
 from pipeline.extract_signatories import SignatoryReading
 from pipeline.extract_statements import StatementReading
 from pipeline.ingest import SourceText
@@ -107,7 +108,8 @@ class _Reader(QuoteReading, MeetingReading, DocumentReading, SignatoryReading, S
         self.last_para = pi
         sent = masked[s:e]
         self.sentence, self.scan = sent, self.m.scan(sent)
-        new_meeting = self._meeting_mention(pi, s, e, sent)
+        passing = [mt.span() for mt in self.scan.finditer("passing_place")]
+        new_meeting = self._meeting_mention(pi, s, e, spans_masked(sent, passing) if passing else sent)
         docs = self._document_mentions(pi, s, e, sent, quotes, new_meeting)
         self._signatories(pi, s, e, sent, docs)
         statement_quotes = [q for q in quotes if q.kind == "statement"]

@@ -21,6 +21,8 @@ class MeetingReading:
             if self.scan.search("meeting_verb"):
                 self._place(s, sent)  # still warns of a place missing from the gazetteer
             return None
+        if not noun and self._reports_speech(s, body) and not self.scan.search("meeting_verb"):
+            return None  # "The heads of state noted that ... the Secretariat in Beijing": a place said, not met in
         city, country = self._place(s, sent)
         if not (noun or (body and city) or (body and self.scan.search("meeting_verb"))):  # the verb only where it decides
             return None
@@ -51,6 +53,12 @@ class MeetingReading:
         self.meeting, self.meeting_para = m, pi
         self.document = None
         return m
+
+    def _reports_speech(self, s: int, body) -> bool:
+        """The council named is the speaker of the sentence's reporting verb ("The heads of state noted
+        that ..."): what follows is what they said."""
+        actor = self._actor(self.sentence)
+        return actor is not None and body is not None and actor.start("actor") <= body[1][0] - s < actor.end("actor")
 
     def _body(self, s: int, sent: str):
         """The council named first (the longest name where several start there): (body, span, is a council)."""

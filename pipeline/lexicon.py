@@ -132,6 +132,9 @@ class Lexicon(_Strict):
     definite_articles: tuple[str, ...]
     abbreviations: tuple[str, ...]
     meeting_labels: MeetingLabels
+    passing_place_verbs: tuple[str, ...]
+    passing_place_prepositions: tuple[str, ...]
+    passing_date_links: tuple[str, ...]
 
 
 class Vocabulary(_Strict):

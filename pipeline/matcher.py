@@ -442,6 +442,7 @@ def matcher_for(ref: Reference) -> Matcher:
     city_names = sorted(ref.cities, key=len, reverse=True)
     adverbs, verbs = alternation(lx.adverbs), alternation(lx.reporting_verbs)
     conjunctions = alternation(lx.list_conjunctions)
+    month_names = alternation(m.capitalize() for m in lx.months)
 
     def single(pattern: str, flags: int = ci, twin: bool = False, **gates) -> _Single:
         rx = re.compile(pattern, flags)
@@ -477,6 +478,12 @@ def matcher_for(ref: Reference) -> Matcher:
         # a number with an ordinal ending ("20th") at the start of a word, and a word that is one
         "ordinal_number": single(rf"\d+{alternation(lx.ordinal_suffixes)}\b", flags=0),
         "ordinal_token": single(rf"\d+{alternation(lx.ordinal_suffixes)}$", flags=0),
+        # a place said in passing, with its date perhaps ("founded in Shanghai on 15 June 2001")
+        "passing_place": single(
+            rf"\b{_spaced(lx.passing_place_verbs)}\s+{alternation(lx.passing_place_prepositions)}\s+"
+            rf"{_CAPITALISED_WORD}(?:[ \-]{_CAPITALISED_WORD}){{0,2}}"
+            rf"(?:\s*,?\s+{alternation(lx.passing_date_links)}\s+(?:\d{{1,2}}\s+)?(?:{month_names}\.?\s+)?"
+            rf"(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b)?", flags=0),
         "ends_document": single(rf"\b{alternation(lx.document_nouns)}\s*,?\s*$"),
         # a capitalised name of up to four words, after an article perhaps: what may follow "and" in a title
         "title_head": single(rf"\s+(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?"

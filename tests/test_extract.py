@@ -320,3 +320,20 @@ def test_founders_attach_to_the_next_document():
 def test_themes(text, themes):
     sts = read("The heads of state said:\n\n" + text).statements
     assert set(sts[0].themes) == themes
+
+
+@pytest.mark.parametrize("sentence, meetings", [
+    pytest.param("The heads of state noted that in the five years since the Organisation was founded in Shanghai "
+                 "on 15 June 2001 it had completed building its institutions.", [], id="founded-in-place-on-date"),
+    pytest.param("The meeting of the Council of Heads of State, the 13th since the organization was founded in "
+                 "Shanghai in 2001, was held in Bishkek.", [("heads_of_state", "Bishkek", None)], id="founded-clause-inside"),
+    pytest.param("The SCO was proclaimed at a summit in Shanghai on 15 June 2001.", [("heads_of_state", "Shanghai", 2001)],
+                 id="a-summit-is-no-passing-place"),
+    pytest.param("The heads of state noted that the Secretariat in Beijing was functioning effectively.", [],
+                 id="a-place-in-reported-speech"),
+    pytest.param("The heads of state noted in Bishkek that the meeting was held in Bishkek on 14 June 2019.",
+                 [("heads_of_state", "Bishkek", 2019)], id="reported-speech-that-names-a-meeting"),
+])
+def test_a_place_said_in_passing_makes_no_meeting(sentence, meetings):
+    got = [(m.body and m.body.value, m.city and m.city.value, m.year and m.year.value) for m in read(sentence).meetings]
+    assert got == meetings
