@@ -71,7 +71,7 @@ def _codebook(ref: Reference) -> str:
                         + f"\n- `{ref.codes.statuses.default}`: no such verb",
         "min_statement_words": str(lx.min_statement_words),
         "naming_cues": _words(lx.naming_cues),
-        "paraphrase_actors": _words(lx.paraphrase_actors),
+        "paraphrase_actors": ", ".join(f"“{a.pattern}” ({a.speaker_type})" for a in lx.paraphrase_actors),
         "reporting_verbs": _words(lx.reporting_verbs),
         "themes": "\n".join(
             f"### `{t.theme_id}`: {t.label}\n\n{t.description}"

@@ -70,6 +70,17 @@ class DocumentType(_Strict):
     generic: bool = False  # a lower-case mention ("a joint communiqué") stands for the meeting's document
 
 
+ANTECEDENT = "antecedent"  # an actor that stands for the speaker before it
+
+
+class Actor(_Strict):
+    """Who may speak (a pattern), and the kind of speaker it is: a code of speaker_types, or
+    `antecedent` (the speaker before: "they")."""
+
+    pattern: str
+    speaker_type: str
+
+
 class MeetingLabels(_Strict):
     """How a meeting's label (meetings.label) is written; a place and a year follow, after commas."""
 
@@ -105,7 +116,7 @@ class Lexicon(_Strict):
     naming_cues: tuple[str, ...]
     quote_intro_verbs: tuple[str, ...]
     min_statement_words: int
-    paraphrase_actors: tuple[str, ...]
+    paraphrase_actors: tuple[Actor, ...]
     source_cues: tuple[str, ...]
     procedure_cues: tuple[str, ...]
     theme_neutral_names: tuple[str, ...]
