@@ -76,6 +76,7 @@ class StatementReading:
                 hit = rx.search(term)
                 if hit and theme.theme_id not in st.themes:
                     st.themes[theme.theme_id] = [val_by(hit.group(0), at + hit.start(), at + hit.end(), inherited)]
+        self._speaker_facts(st)
         self.statements.append(st)
 
     def _paraphrase(self, s: int, e: int, sent: str, docs: list[DocumentMention]) -> None:
@@ -116,6 +117,7 @@ class StatementReading:
                                                      "one_meeting_in_source": lambda: self._only_meeting() is not None})
         self._link(st, link)
         self._themes(st)
+        self._speaker_facts(st)
         self.statements.append(st)
 
     def _link(self, st: StatementMention, link) -> None:

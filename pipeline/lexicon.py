@@ -60,6 +60,7 @@ class Codes(_Strict):
     date_precisions: CodeList
     problems: CodeList
     stages: CodeList
+    speaker_types: CodeList
 
 
 class DocumentType(_Strict):
@@ -146,6 +147,8 @@ class Lexicon(_Strict):
     passing_place_verbs: tuple[str, ...]
     passing_place_prepositions: tuple[str, ...]
     passing_date_links: tuple[str, ...]
+    office_titles: tuple[str, ...]
+    person_pronouns: tuple[str, ...]
 
 
 class Vocabulary(_Strict):
@@ -162,6 +165,8 @@ class Vocabulary(_Strict):
             ("status_verbs", lx.status_verbs, codes.statuses),
             ("signatory_cues", lx.signatory_cues, codes.signatory_roles),
             ("document_types", [d.doc_type for d in lx.document_types], codes.doc_types),
+            ("paraphrase_actors", [a.speaker_type for a in lx.paraphrase_actors if a.speaker_type != ANTECEDENT],
+             codes.speaker_types),
         ):
             unknown = sorted(set(used) - set(allowed.values))
             if unknown:

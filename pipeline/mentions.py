@@ -70,6 +70,9 @@ class StatementMention:
     rule: str
     is_truncated: bool
     speaker: Val | None = None
+    speaker_type: Val | None = None
+    speaker_name: Val | None = None
+    speaker_country: Val | None = None
     meeting: tuple[str, int] | None = None
     document: tuple[str, int] | None = None
     link_rule: str | None = None

@@ -16,7 +16,7 @@ from pipeline.lexicon import Codes, Lexicon, Rule, load_rules, load_vocabulary
 from pipeline.paths import REFERENCE_DIR
 
 REFERENCE_FILES = ("sco_meetings_chronology.csv", "sco_member_states.csv", "cities.csv",
-                   "state_names.csv", "lexicon.yaml", "codes.yaml", "themes.yaml")
+                   "state_names.csv", "lexicon.yaml", "codes.yaml", "themes.yaml", "offices.csv", "demonyms.csv")
 RULES_FOLDER = "rules"  # one file of rules a table, read in the schemas' order of tables
 
 
@@ -61,6 +61,8 @@ class Reference:
     themes: tuple[Theme, ...]
     rules: dict[str, Rule]
     checksum: str
+    people: dict[str, tuple[str, str]]       # lower-case name or alias -> (full name, ISO3), from offices.csv
+    demonyms: dict[str, str]                 # lower-case demonym ("russian") -> ISO3
 
 
 def load_reference(reference_dir: Path = REFERENCE_DIR) -> Reference:
@@ -106,7 +108,14 @@ def _load(reference_dir: str) -> Reference:
             for t in yaml.safe_load(f)["themes"]
         )
     rules = load_rules(rule_files, codes)
-    return Reference(chronology, cities, states, founding, lexicon, codes, themes, rules, digest.hexdigest())
+    found: dict[str, set[tuple[str, str]]] = {}
+    for row in _read_csv(folder / "offices.csv"):
+        for name in [row["name"], *[a for a in row["aliases"].split(";") if a.strip()]]:
+            found.setdefault(fold_name(name), set()).add((row["name"], row["country_code"]))
+    people = {name: next(iter(held)) for name, held in found.items() if len(held) == 1}  # an ambiguous alias names no one
+    demonyms = {fold_name(row["demonym"]): row["country_code"] for row in _read_csv(folder / "demonyms.csv")}
+    return Reference(chronology, cities, states, founding, lexicon, codes, themes, rules, digest.hexdigest(), people,
+                     demonyms)
 
 
 def _rule_files(folder: Path) -> list[Path]:

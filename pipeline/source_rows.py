@@ -19,6 +19,7 @@ from pipeline.provenance import EvidenceRows, Val, coverage_rows, evidence_id, h
 from pipeline.reference import Reference
 from pipeline.rulebook import rulebook_for
 
+SPEAKER_FIELDS = ("speaker", "speaker_type", "speaker_name", "speaker_country")  # statement columns with a span each
 LOCAL_TABLES = ("statements", "statement_themes", "evidence", "coverage")
 LINK_COLUMNS = {  # one row per statement, in the order of its statements table
     "statement_id": "string", "document": "int64", "meeting": "int64", "link_rule": "string", "link_basis": "string",
@@ -51,7 +52,8 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
     spans: list[tuple[int, int, str]] = []  # (start, end, "table:id") for coverage
     occurrences: dict[str, int] = {}
     th_rows = rows["statement_themes"]
-    st_append = [rows["statements"][c].append for c in ("statement_id", "text", "kind", "speaker", "meeting_id",
+    st_append = [rows["statements"][c].append for c in ("statement_id", "text", "kind", "speaker", "speaker_type",
+                                                        "speaker_name", "speaker_country", "meeting_id",
                                                         "document_id", "source_id", "char_start", "char_end",
                                                         "is_truncated")]
     link_append = [links[name].append for name in LINK_COLUMNS]
@@ -67,7 +69,8 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
         n = occurrences.get(norm, 0)  # the same words twice in one source: 2nd occurrence
         occurrences[norm] = n + 1
         stid = hash_id("st", sid, norm, n)
-        for append, value in zip(st_append, (stid, norm, st.kind, st.speaker.value if st.speaker else None, None,
+        speaker = [getattr(st, name) for name in SPEAKER_FIELDS]
+        for append, value in zip(st_append, (stid, norm, st.kind, *(v.value if v else None for v in speaker), None,
                                              None, sid, st.start, st.end, st.is_truncated)):
             append(value)
         user = f"statements:{stid}"
@@ -75,10 +78,10 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
         evidence.add("statements", stid, "kind", st.kind, sid, st.start, st.end, basis, st.rule)
         evidence.add("statements", stid, "is_truncated", st.is_truncated, sid, st.start, st.end, basis, st.rule)
         spans.append((st.start, st.end, user))
-        if st.speaker is not None:
-            sp = st.speaker
-            evidence.add("statements", stid, "speaker", sp.value, sid, sp.start, sp.end, sp.basis, sp.rule)
-            spans.append((sp.start, sp.end, user))
+        for name, sp in zip(SPEAKER_FIELDS, speaker):
+            if sp is not None:
+                evidence.add("statements", stid, name, sp.value, sid, sp.start, sp.end, sp.basis, sp.rule)
+                spans.append((sp.start, sp.end, user))
         a, b = st.link_span or (st.start, st.end)
         linked = st.document is not None or st.meeting is not None
         for append, value in zip(link_append, (
@@ -98,8 +101,8 @@ def source_rows(x: Extraction, ref: Reference) -> SourceRows:
 def _statement_fault(st, text: str) -> str | None:
     """What makes a statement break the tables' promises (every span holds words), or None."""
     spans = [("its text", st.rule, (st.start, st.end))]
-    if st.speaker is not None:
-        spans.append(("its speaker", st.speaker.rule, (st.speaker.start, st.speaker.end)))
+    spans += [(f"its {name.replace('_', ' ')}", v.rule, (v.start, v.end))
+              for name in SPEAKER_FIELDS if (v := getattr(st, name)) is not None]
     if st.link_rule is not None and st.link_span is not None:
         spans.append(("the words its link rests on", st.link_rule, st.link_span))
     spans += [("a theme term", v.rule, (v.start, v.end)) for hits in st.themes.values() for v in hits]
