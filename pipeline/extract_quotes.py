@@ -7,6 +7,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+SENTENCE_STOPS = ".!?…"  # (as ingest.SENTENCE_END reads them)
 NOT_SPACE = re.compile(r"\S")  # what str.isspace() is not (both are Py_UNICODE_ISSPACE)
 WORDS = re.compile(r"\w+")
 LETTER_WORDS = re.compile(r"[A-Za-z][\w'’\-]*")
@@ -115,11 +116,13 @@ class QuoteReading:
 
     def _mask(self, quotes: list[Quote]) -> str:
         """The text with every non-space character inside quotation marks as "x" (quotes are in order and
-        do not overlap): offsets stay, and no pattern finds words inside a quotation."""
+        do not overlap): offsets stay, and no pattern finds words inside a quotation. A closed quotation's
+        final stop stays, so that the sentence it ends still ends there (“... significance.” President ...)."""
         text, pieces, at = self.text, [], 0
         for q in quotes:
             a = max(at, q.start)
-            pieces += (text[at:a], NOT_SPACE.sub("x", text[a:q.end]))
+            b = q.end - 1 if q.closed and q.end > a and text[q.end - 1] in SENTENCE_STOPS else q.end
+            pieces += (text[at:a], NOT_SPACE.sub("x", text[a:b]), text[b:q.end])
             at = max(a, q.end)
         pieces.append(text[at:])
         return "".join(pieces)
