@@ -10,6 +10,9 @@ from pipeline.mentions import DocumentMention, StatementMention
 from pipeline.provenance import Val, val_by
 
 
+HEADLINE_NOT_ENDING = ".:;!?…"  # a first paragraph that ends so is a sentence, not a headline
+
+
 class StatementReading:
     """The reader's statement actions (a part of `extract._Reader`, whose context they share)."""
 
@@ -66,7 +69,8 @@ class StatementReading:
         link = self.rules.choose("quote_link", {"document_in_lead_in": named is not None,
                                                 "document_in_paragraph": in_paragraph is not None,
                                                 "meeting_in_view": st.meeting is not None,
-                                                "one_meeting_in_source": lambda: self._only_meeting() is not None})
+                                                "one_meeting_in_source": lambda: self._only_meeting() is not None,
+                                                **self._headline_facts(pi)})
         self._link(st, link)
         self._themes(st)
         if lead is not None and lead.get("defined"):
@@ -114,7 +118,8 @@ class StatementReading:
         st.meeting = self.meeting.key if self.meeting else None
         link = self.rules.choose("paraphrase_link", {"according_to_document": according_to, "document_linked": doc is not None,
                                                      "meeting_in_view": st.meeting is not None,
-                                                     "one_meeting_in_source": lambda: self._only_meeting() is not None})
+                                                     "one_meeting_in_source": lambda: self._only_meeting() is not None,
+                                                     **self._headline_facts(self.last_para)})
         self._link(st, link)
         self._themes(st)
         self._speaker_facts(st)
@@ -126,6 +131,25 @@ class StatementReading:
         st.link_rule = link.rule_id if link else None
         if link is not None and link.value == "meeting_of_source":
             st.meeting = self._only_meeting().key
+        elif link is not None and link.value == "meeting_of_headline":
+            st.meeting = self._headline_meeting().key
+
+    def _headline_facts(self, pi: int) -> dict:
+        """Whether a meeting named in this paragraph is in view, and whether the source's headline names
+        another meeting (the one the source is about)."""
+        return {"meeting_in_paragraph": self.meeting is not None and self.meeting_para == pi,
+                "headline_meeting": lambda: self._headline_meeting() not in (None, self.meeting)}
+
+    def _headline_meeting(self):
+        """The meeting a source's headline (a first paragraph with no final stop: "2002 Saint Petersburg SCO
+        summit") names with a place, a year or a date of its own."""
+        if not self.src.paragraphs:
+            return None
+        a, b = self.src.paragraphs[0]
+        if self.text[a:b].rstrip()[-1:] in HEADLINE_NOT_ENDING:
+            return None
+        return next((m for m in self.meetings if m.sentence[0] < b and not m.implied and (m.city or m.year or m.date)),
+                    None)
 
     def _without_theme_neutral_names(self, text: str) -> str:
         """A statement's text with the names whose words would signal a theme by themselves masked."""
