@@ -46,7 +46,7 @@ class SpeakerReading:
         for actor, pattern in self.actor_kinds:
             if pattern.fullmatch(words):
                 return actor.speaker_type
-        return None
+        return PERSON if fold_name(words) in self.ref.people else None
 
     def _as_antecedent(self, st: StatementMention, before: StatementMention | None, fields: tuple[str, ...]) -> None:
         """Take these fields from the statement before, resting on this statement's speaker words."""

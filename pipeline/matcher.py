@@ -442,6 +442,8 @@ def matcher_for(ref: Reference) -> Matcher:
     city_names = sorted(ref.cities, key=len, reverse=True)
     adverbs, verbs = alternation(lx.adverbs), alternation(lx.reporting_verbs)
     conjunctions = alternation(lx.list_conjunctions)
+    # who may speak: the lexicon's actors, and the office-holders of reference/offices.csv by name ("Atambayev")
+    actors = alternation([a.pattern for a in lx.paraphrase_actors] + [_spaced([name]) for name in ref.people])
     month_names = alternation(m.capitalize() for m in lx.months)
 
     def single(pattern: str, flags: int = ci, twin: bool = False, **gates) -> _Single:
@@ -460,7 +462,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "lead_in": single(rf"(?:{alternation(re.escape(c) for c in lx.lead_in_cues)})", twin=True),
         "city": single(r"\b(" + "|".join(re.escape(c) for c in city_names) + r")\b", twin=True, starts_at="any_city"),
         "actor": single(
-            rf"\b(?P<actor>{alternation(a.pattern for a in lx.paraphrase_actors)})(?:\s+{alternation(lx.actor_qualifiers)}\s+[^,.;:]{{1,60}}?)?\s+"
+            rf"\b(?P<actor>{actors})(?:\s+{alternation(lx.actor_qualifiers)}\s+[^,.;:]{{1,60}}?)?\s+"
             rf"(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b", requires=("any_reporting_verb",), starts_at="any_actor"),
         "unknown_place": single(
             rf"\b(?:{alternation(lx.meeting_verbs)}|{nouns})\s+{alternation(lx.place_prepositions)}\s+"
@@ -524,7 +526,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "any_signatory": _gate(rf"\b{alternation(v)}\s+" for v in lx.signatory_cues.values()),
         "any_theme": _gate([r"\b" + alternation(re.escape(term) for t in ref.themes for term in t.terms)]),
         "any_city": _gate([r"\b" + alternation(re.escape(c) for c in city_names) + r"\b"]),
-        "any_actor": _gate([rf"\b{alternation(a.pattern for a in lx.paraphrase_actors)}"]),
+        "any_actor": _gate([rf"\b{actors}"]),
         "any_reporting_verb": _gate([rf"\b{verbs}\b"]),
         "any_status": _gate(rf"\b{alternation(v)}\b" for v in lx.status_verbs.values()),
     }

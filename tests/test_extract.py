@@ -337,3 +337,11 @@ def test_themes(text, themes):
 def test_a_place_said_in_passing_makes_no_meeting(sentence, meetings):
     got = [(m.body and m.body.value, m.city and m.city.value, m.year and m.year.value) for m in read(sentence).meetings]
     assert got == meetings
+
+
+def test_an_office_holder_of_the_offices_reference_speaks_by_name():
+    x = read("Kyrgyz President Almazbek Atambayev presided. Atambayev voiced deep concern about the outlook for "
+             "Afghanistan, saying terrorist groups there were gaining strength.")
+    [st] = x.statements
+    assert (st.speaker.value, st.speaker_type.value, st.speaker_name.value, st.speaker_country.value) == (
+        "Atambayev", "person", "Almazbek Atambayev", "KGZ")
