@@ -148,12 +148,24 @@ class MeetingRecords:
             rec = self.records[mid]
             peers = [k for k, f in self.records.items() if k != mid and not k.endswith("-unknown")
                      and f.get("body") == rec.get("body") and f.get("year") == rec.get("year") and rec.get("year")]
+            if not rec.get("year"):  # undated too: the one other meeting of that council its one source names
+                peers = self._source_peers(mid, rec)
             if len(peers) == 1:
                 self._merge(peers[0], rec)
                 del self.records[mid]
                 self.renamed[mid] = peers[0]
         if self.renamed:
             self.of_mention = {k: self.renamed.get(v, v) for k, v in self.of_mention.items()}
+
+    def _source_peers(self, mid: str, rec: Fielded) -> list[str]:
+        """The meetings of the same council, with a place, that the one source naming a meeting names too."""
+        sources = {e.source_id for evs in rec.evidence.values() for e in evs}
+        if len(sources) != 1:
+            return []
+        sid = next(iter(sources))
+        named = {m for (source, _), m in self.of_mention.items() if source == sid and m not in (None, mid)}
+        return sorted(k for k in named if k in self.records and not k.endswith("-unknown")
+                      and self.records[k].get("body") == rec.get("body"))
 
     def row(self, mid: str, f: Fielded) -> dict:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",

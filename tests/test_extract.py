@@ -345,3 +345,15 @@ def test_an_office_holder_of_the_offices_reference_speaks_by_name():
     [st] = x.statements
     assert (st.speaker.value, st.speaker_type.value, st.speaker_name.value, st.speaker_country.value) == (
         "Atambayev", "person", "Almazbek Atambayev", "KGZ")
+
+
+def test_an_undated_placeless_meeting_is_the_one_dated_meeting_of_its_council_in_its_source():
+    from pipeline.resolve import resolve
+    from pipeline.source_rows import source_rows
+
+    text = ("BISHKEK, Sept. 13 -- Leaders of the SCO Council of Heads of State signed the declaration here on Friday "
+            "at the close of their annual summit.\n\nThe 13th meeting of the SCO Council of Heads of State was held in "
+            "Bishkek on 13 September 2013.")
+    source = source_from_text(text)
+    resolved = resolve([(source, source_rows(extract(source, REF), REF))], None, REF)
+    assert [m["meeting_id"] for m in resolved.tables["meetings"]] == ["heads_of_state-2013-bishkek"]
