@@ -142,14 +142,19 @@ class StatementReading:
 
     def _headline_meeting(self):
         """The meeting a source's headline (a first paragraph with no final stop: "2002 Saint Petersburg SCO
-        summit") names with a place, a year or a date of its own."""
+        summit") names with a place, a year or a date of its own, or, where it names only a council, the
+        first meeting of that council the source places or dates."""
         if not self.src.paragraphs:
             return None
         a, b = self.src.paragraphs[0]
         if self.text[a:b].rstrip()[-1:] in HEADLINE_NOT_ENDING:
             return None
-        return next((m for m in self.meetings if m.sentence[0] < b and not m.implied and (m.city or m.year or m.date)),
-                    None)
+        headline = next((m for m in self.meetings if m.sentence[0] < b and not m.implied), None)
+        if headline is None or headline.city or headline.year or headline.date:
+            return headline
+        # "Meeting of the SCO Heads of State Council": the first meeting of that council the source places or dates
+        return next((m for m in self.meetings if not m.implied and m.body is not None and headline.body is not None
+                     and m.body.value == headline.body.value and (m.city or m.year or m.date)), None)
 
     def _without_theme_neutral_names(self, text: str) -> str:
         """A statement's text with the names whose words would signal a theme by themselves masked."""
