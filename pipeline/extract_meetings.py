@@ -22,7 +22,7 @@ class MeetingReading:
                 self._place(s, sent)  # still warns of a place missing from the gazetteer
             return None
         if not noun and self._reports_speech(s, body) and not self.scan.search("meeting_verb"):
-            return None  # "The heads of state noted that ... the Secretariat in Beijing": a place said, not met in
+            return None  # "The heads of state noted that ... the Secretariat in <City>": a place said, not met in
         city, country = self._place(s, sent)
         if not (noun or (body and city) or (body and self.scan.search("meeting_verb"))):  # the verb only where it decides
             return None

@@ -95,7 +95,7 @@ class SpeakerReading:
         return " ".join(names) if names and " ".join(names) == rest else None
 
     def _full_name(self, name: str, before: int) -> tuple[str, object]:
-        """A name as the source first gave it in full (a surname or a given name alone: "Putin", "Xi"),
+        """A name as the source first gave it in full (a surname or a given name alone),
         or as the offices reference gives it, or as written; and the rule that says which."""
         if " " not in name:
             word = re.escape(name)

@@ -141,7 +141,7 @@ class StatementReading:
                 "headline_meeting": lambda: self._headline_meeting() not in (None, self.meeting)}
 
     def _headline_meeting(self):
-        """The meeting a source's headline (a first paragraph with no final stop: "2002 Saint Petersburg SCO
+        """The meeting a source's headline (a first paragraph with no final stop: "2030 <City> SCO
         summit") names with a place, a year or a date of its own, or, where it names only a council, the
         first meeting of that council the source places or dates."""
         if not self.src.paragraphs:

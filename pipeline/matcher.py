@@ -442,7 +442,7 @@ def matcher_for(ref: Reference) -> Matcher:
     city_names = sorted(ref.cities, key=len, reverse=True)
     adverbs, verbs = alternation(lx.adverbs), alternation(lx.reporting_verbs)
     conjunctions = alternation(lx.list_conjunctions)
-    # who may speak: the lexicon's actors, and the office-holders of reference/offices.csv by name ("Atambayev")
+    # who may speak: the lexicon's actors, and the office-holders of reference/offices.csv by name
     actors = alternation([a.pattern for a in lx.paraphrase_actors] + [_spaced([name]) for name in ref.people])
     month_names = alternation(m.capitalize() for m in lx.months)
 
@@ -480,7 +480,7 @@ def matcher_for(ref: Reference) -> Matcher:
         # a number with an ordinal ending ("20th") at the start of a word, and a word that is one
         "ordinal_number": single(rf"\d+{alternation(lx.ordinal_suffixes)}\b", flags=0),
         "ordinal_token": single(rf"\d+{alternation(lx.ordinal_suffixes)}$", flags=0),
-        # a place said in passing, with its date perhaps ("founded in Shanghai on 15 June 2001")
+        # a place said in passing, with its date perhaps ("founded in <City> on 15 June 2001")
         "passing_place": single(
             rf"\b{_spaced(lx.passing_place_verbs)}\s+{alternation(lx.passing_place_prepositions)}\s+"
             rf"{_CAPITALISED_WORD}(?:[ \-]{_CAPITALISED_WORD}){{0,2}}"
