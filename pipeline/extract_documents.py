@@ -76,8 +76,8 @@ class DocumentReading:
                     self.documents.append(ref_doc)
                     self.document, self.document_para = antecedent, pi
                     return ref_doc
-            if not capital and self.meeting is None and meeting is None:
-                return None  # a lower-case mention with no meeting in view names nothing we can identify
+            if not capital and (self.meeting is None or self.meeting_para != pi) and meeting is None:
+                return None  # a lower-case mention with no meeting in view in its paragraph names nothing we can identify
             if capital and not prev and not spec.generic:
                 return None  # "Agreement was reached ...": a capitalised common noun opening a sentence
         title = self.text[a:b]
@@ -202,11 +202,13 @@ class DocumentReading:
             "meeting_in_sentence": meeting is not None, "city_in_title": city is not None, "meeting_in_paragraph": in_view is not None,
             "context_meeting_in_that_city": lambda: in_view is not None and in_view.city and in_view.city.value == city[0],
             "belongs_to_context": lambda: self._belongs_to_context(d), "status_verb": d.status.value != self.no_status,
-            "one_meeting_in_source": lambda: self._only_meeting() is not None})
+            "one_meeting_in_source": lambda: self._only_meeting() is not None,
+            "headline_meeting": lambda: self._headline_meeting() is not None,
+            "unnamed": d.title.rule == self.generic_title.rule_id})
         if rule is not None:
             targets = {"meeting_in_sentence": lambda: meeting, "meeting_in_view": lambda: in_view,
                        "meeting_of_city_in_title": lambda: self._implied_meeting(d, city, rule),
-                       "meeting_of_source": self._only_meeting}
+                       "meeting_of_source": self._only_meeting, "meeting_of_headline": self._headline_meeting}
             d.meeting, d.meeting_rule = targets[rule.value]().key, rule.rule_id
         if d.meeting is not None:
             self.meeting = self._meeting_by_key(d.meeting)
