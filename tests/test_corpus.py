@@ -25,7 +25,7 @@ REAL_FLOORS = {  # meetings, documents, statements, themes, links right, non-sta
     "real_2017_astana_press_release": (1.00, 0.84, 1.00, 1.00, 5, 0),
     "real_2019_bishkek_readout": (1.00, 1.00, 0.92, 0.96, 6, 0),
     "real_2021_dushanbe_cfm": (1.00, 1.00, 1.00, 0.93, 6, 0),
-    "real_2023_newdelhi_virtual": (1.00, 1.00, 0.88, 0.80, 11, 0),
+    "real_2023_newdelhi_virtual": (1.00, 1.00, 1.00, 1.00, 14, 0),
 }
 
 
