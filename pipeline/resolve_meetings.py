@@ -27,16 +27,23 @@ class MeetingRecords:
 
     def add_source(self, x, meetings: list[MeetingMention]) -> None:
         """Merge one source's meeting mentions; an undated "summit in <city>" is read once the source's
-        dated meetings are known."""
-        undated = []
+        dated meetings are known, and one with neither a year nor a place joins the one other meeting of
+        its council the source names, if there is one."""
+        undated, placeless = [], []
         for m in meetings:
             if m.year is None and m.date is None and m.ordinal is None and m.body is not None and m.city is not None:
                 undated.append(m)
             else:
-                self._add(x, m, {})
+                self._add(x, m, {}, placeless)
         years = self._one_year_each(meetings) if undated else {}
         for m in undated:
-            self._add(x, m, years)
+            self._add(x, m, years, placeless)
+        for m, rec, mid in placeless:  # known by its council alone: the one other meeting of it the source names
+            named = {self.of_mention.get(other.key) for other in meetings} - {None}
+            peers = [k for k in named if not k.endswith("-unknown") and self.records[k].get("body") == rec.get("body")]
+            mid = peers[0] if len(peers) == 1 else mid
+            self._merge(mid, rec)
+            self.of_mention[m.key] = mid
 
     def _one_year_each(self, meetings: list[MeetingMention]) -> dict[tuple, tuple[int, int, int]]:
         """For each council and city of a meeting the source dates (itself or through the chronology), that
@@ -48,7 +55,7 @@ class MeetingRecords:
                 years.setdefault((m.body.value, m.city.value), []).append((rec.get("year"), *m.sentence))
         return {key: found[0] for key, found in years.items() if len({year for year, _, _ in found}) == 1}
 
-    def _add(self, x, m: MeetingMention, years: dict) -> None:
+    def _add(self, x, m: MeetingMention, years: dict, placeless: list) -> None:
         sid = x.source.source_id
         rec = Fielded(self.basis_rank)
         for name in ("body", "ordinal", "city", "country_code", "is_virtual"):
@@ -85,6 +92,9 @@ class MeetingRecords:
             city = rec.evidence["city"][0]
             rec.put("is_virtual", False, evidence_by(city.source_id, city.start, city.end, self.rules.one("in_person")))
         mid = self._id(rec)
+        if rec.get("year") is None and mid.endswith("-unknown"):
+            placeless.append((m, rec, mid))  # merged once the source's other meetings are known
+            return
         self._merge(mid, rec)
         self.of_mention[m.key] = mid
 
@@ -148,24 +158,12 @@ class MeetingRecords:
             rec = self.records[mid]
             peers = [k for k, f in self.records.items() if k != mid and not k.endswith("-unknown")
                      and f.get("body") == rec.get("body") and f.get("year") == rec.get("year") and rec.get("year")]
-            if not rec.get("year"):  # undated too: the one other meeting of that council its one source names
-                peers = self._source_peers(mid, rec)
             if len(peers) == 1:
                 self._merge(peers[0], rec)
                 del self.records[mid]
                 self.renamed[mid] = peers[0]
         if self.renamed:
             self.of_mention = {k: self.renamed.get(v, v) for k, v in self.of_mention.items()}
-
-    def _source_peers(self, mid: str, rec: Fielded) -> list[str]:
-        """The meetings of the same council, with a place, that the one source naming a meeting names too."""
-        sources = {e.source_id for evs in rec.evidence.values() for e in evs}
-        if len(sources) != 1:
-            return []
-        sid = next(iter(sources))
-        named = {m for (source, _), m in self.of_mention.items() if source == sid and m not in (None, mid)}
-        return sorted(k for k in named if k in self.records and not k.endswith("-unknown")
-                      and self.records[k].get("body") == rec.get("body"))
 
     def row(self, mid: str, f: Fielded) -> dict:
         row = {k: f.get(k) for k in ("body", "ordinal", "city", "country_code", "is_virtual", "start_date",

@@ -354,6 +354,10 @@ def test_an_undated_placeless_meeting_is_the_one_dated_meeting_of_its_council_in
     text = ("BISHKEK, Sept. 13 -- Leaders of the SCO Council of Heads of State signed the declaration here on Friday "
             "at the close of their annual summit.\n\nThe 13th meeting of the SCO Council of Heads of State was held in "
             "Bishkek on 13 September 2013.")
-    source = source_from_text(text)
-    resolved = resolve([(source, source_rows(extract(source, REF), REF))], None, REF)
-    assert [m["meeting_id"] for m in resolved.tables["meetings"]] == ["heads_of_state-2013-bishkek"]
+    other = source_from_text("The leaders of the SCO Council of Heads of State met on 9 May at their annual summit.", "other")
+    sources = [source_from_text(text), other]  # another source's undated council mention does not stand in the way
+    resolved = resolve([(s, source_rows(extract(s, REF), REF)) for s in sources], None, REF)
+    assert [m["meeting_id"] for m in resolved.tables["meetings"]] == ["heads_of_state-2013-bishkek",
+                                                                     "heads_of_state-undated-unknown"]
+    undated = {e["source_id"] for e in resolved.pop("evidence").to_pylist() if e["record_id"] == "heads_of_state-undated-unknown"}
+    assert undated == {"other"}
