@@ -18,7 +18,7 @@ from pipeline.extract_meetings import MeetingReading
 from pipeline.extract_quotes import Quote, QuoteReading
 from pipeline.extract_quotes import masked as spans_masked
 from pipeline.extract_signatories import SignatoryReading
-from pipeline.extract_speakers import SpeakerReading
+from pipeline.extract_speakers import SpeakerReading, speaker_vocabulary
 from pipeline.extract_statements import StatementReading
 from pipeline.ingest import SourceText
 from pipeline.matcher import Scan, matcher_for
@@ -54,12 +54,7 @@ class _Reader(QuoteReading, MeetingReading, DocumentReading, SignatoryReading, S
         self.anaphora = set(lx.anaphora_determiners)
         self.indefinite = set(lx.indefinite_articles)
         self.conjunctions = set(lx.list_conjunctions)
-        # speakers: each actor entry with its pattern for a whole actor, longest first as the actor pattern
-        # tries them; the words before a person's name; the rules that make a document the speaker
-        self.actor_kinds = [(a, re.compile(a.pattern, re.I)) for a in sorted(lx.paraphrase_actors, key=lambda a: len(a.pattern),
-                                                                             reverse=True)]
-        self.name_leads = sorted({*lx.definite_articles, *lx.office_titles, *lx.person_pronouns, *ref.demonyms,
-                                  *ref.states}, key=len, reverse=True)
+        self.actor_kinds, self.name_leads = speaker_vocabulary(ref)
         self.document_speaker_rules = {self.rules.one(a).rule_id for a in ("document_speaker", "pronoun_speaker")}
         self.last_speaker: StatementMention | None = None
         self.last_person: StatementMention | None = None

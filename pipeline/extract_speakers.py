@@ -4,6 +4,7 @@ represents; "they", "he" and "the President" stand for the speaker named before 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pipeline.lexicon import ANTECEDENT
@@ -15,6 +16,17 @@ NAME_WORD = re.compile(r"[A-Z][\w’'\-]*\.?")
 WORD_BEFORE = re.compile(r"([A-Z][a-z]+)\s+$")
 PERSON = "person"
 DOCUMENT = "document"
+
+
+@functools.lru_cache(maxsize=8)
+def speaker_vocabulary(ref) -> tuple[list, list[str]]:
+    """Once per reference: each actor entry with its pattern for a whole actor, longest first as the
+    actor pattern tries them; and the words that may stand before a person's name, longest first."""
+    lx = ref.lexicon
+    kinds = [(a, re.compile(a.pattern, re.I)) for a in sorted(lx.paraphrase_actors, key=lambda a: len(a.pattern), reverse=True)]
+    leads = sorted({*lx.definite_articles, *lx.office_titles, *lx.person_pronouns, *ref.demonyms, *ref.states},
+                   key=len, reverse=True)
+    return kinds, leads
 
 
 class SpeakerReading:
