@@ -15,7 +15,7 @@ from pipeline.reference import fold_name
 WORD = re.compile(r"[A-Za-z0-9][\w'’.\-]*|[,;:()]|\S")
 CAPITALISED = re.compile(r"[A-Z][\w'’\-]*|[A-Z]{2,}")
 YEAR_WORD = re.compile(r"(19|20)\d\d\b")
-YEAR_TOKEN = re.compile(r"(19|20)\d\d\.?$")
+YEAR_TOKEN = re.compile(r"(19|20)\d\d(?:[-–—](19|20)?\d\d)?\.?$")  # a year or a period ("2013-2017")
 RANGE_DASHES = ("-", "–", "—")
 
 
@@ -54,6 +54,8 @@ class DocumentReading:
         return best[1] if best else self.other_doc_type
 
     def _document_at(self, pi, s, e, sent, mt, spec, meeting) -> DocumentMention | None:
+        if self.m.match("institution_head", sent, mt.end()):
+            return None  # "the Collective Security Treaty Organisation": an institution's name, not a document
         capital = sent[mt.start()].isupper()  # (mt may be the lower-cased sentence's)
         words_before = sent[:mt.start()].split()
         prev = words_before[-1].lower().strip(",") if words_before else ""
@@ -105,9 +107,14 @@ class DocumentReading:
         if d.date:
             d.year = Val(d.date.start, d.date.end, d.date.basis, d.date.rule, int(d.date.value[:4]))
         else:
-            years = [x for x in dates if x.year]
+            # a year led by "for" or "until" is the period of something ("the budget for 2014"), not a date
+            years = [(x.year, x.start, x.end) for x in dates
+                     if x.year and self.text[x.start:x.end].split()[0].lower() not in self.year_openers]
+            own = self.m.search("year_before_title", self.text[s:title.start])  # "the 2007 Treaty"
+            if own:
+                years = [(int(own.group(1)), s + own.start(1), s + own.end(1))]
             if years:
-                d.year = val_by(years[0].year, years[0].start, years[0].end, self.rules.one("document_year"))
+                d.year = val_by(*years[0], self.rules.choose("document_year", {"year_before_title": bool(own)}))
             else:
                 d.year = self._anniversary_year(title.start, self.text[title.start:title.end])
         self._link_document_meeting(d, pi, meeting)
@@ -185,8 +192,11 @@ class DocumentReading:
 
     def _status(self, s: int, sent: str, a: int, b: int) -> Val:
         best = None
+        link = self.m.search("complement_link", sent[:a])  # "... of the" right before the title
         for status, found in self._scan(sent).each("status"):
             for mt in found:
+                if link and mt.end() <= a and sent[mt.end():link.start()].strip():
+                    continue  # the verb's object is the noun the title complements ("approved the report on the implementation of the Programme")
                 dist = min(abs(mt.start() - b), abs(a - mt.end()))
                 if best is None or dist < best[0]:
                     best = (dist, status, mt)

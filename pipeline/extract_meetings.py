@@ -70,10 +70,16 @@ class MeetingReading:
 
     def _ordinal(self, s: int, sent: str) -> Val | None:
         mt = self._scan(sent).search("ordinal")
-        if not mt:
+        while mt and self.m.search("person_possessive", sent[:mt.start()]):
+            mt = self._scan(sent).search("ordinal", mt.end())  # "Xi's first SCO summit" counts his summits, not the series
+        after = None if mt else self.m.search("ordinal_after_meeting", sent)
+        if not (mt or after):
             return None
+        mt = mt or after
         n, word = self._ordinal_number(sent, mt)
-        return val_by(n, s + mt.start(), s + mt.start() + len(word) + (2 if mt.group(1) else 0), self.rules.one("ordinal"))
+        a = mt.start(1) if mt.group(1) else mt.start(2)
+        return val_by(n, s + a, s + a + len(word) + (2 if mt.group(1) else 0),
+                      self.rules.choose("ordinal", {"after_meeting": after is not None}))
 
     def _anniversary_year(self, s: int, sent: str) -> Val | None:
         mt = self._scan(sent).search("anniversary")

@@ -456,6 +456,12 @@ def matcher_for(ref: Reference) -> Matcher:
         "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
+        # "the meeting ..., the 13th since the organisation was founded": an ordinal in apposition
+        "ordinal_after_meeting": single(rf"\b{nouns}\b[^.;:]*?,\s+(?:{alternation(lx.definite_articles)})\s+{ord_alt}"
+                                        rf"(?=\s+(?:{alternation(lx.ordinal_after_links)})\b)", twin=True),
+        # a person's possessive before an ordinal ("Xi's first summit"), not the organisation's ("the SCO's")
+        "person_possessive": single(rf"(?:\b(?!(?:{alternation(lx.anniversary_of)})['’])[A-Za-z][\w\-]*['’]s"
+                                    rf"|\b{alternation(lx.person_possessives)})\s+$"),
         "anniversary": single(rf"\b{ord_alt}\s+{_spaced(lx.anniversary_cues)}\s+{alternation(lx.anniversary_of)}\b", twin=True),
         "theme_neutral_name": single(rf"\b{alternation(lx.theme_neutral_names)}\b", twin=True),
         "procedure": single(rf"\b{alternation(lx.procedure_cues)}\b", twin=True),
@@ -475,6 +481,11 @@ def matcher_for(ref: Reference) -> Matcher:
         "according_to": single(rf"^\s*(?:{alternation(lx.source_cues)})\b"),
         "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
+        # a title that complements another noun ("the implementation of the Programme", "of the 2007 Treaty")
+        "complement_link": single(rf"\b{alternation(lx.complement_links)}\s+"
+                                  rf"(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?(?:(?:19|20)\d\d\s+)?$"),
+        "institution_head": single(rf"\s+{alternation(lx.institution_heads)}\b"),
+        "year_before_title": single(r"\b((?:19|20)\d\d)\s+$", flags=0),
         "title_date_link": single(rf"\s*{alternation(lx.title_date_links)}\s+", flags=0),
         "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
         # a number with an ordinal ending ("20th") at the start of a word, and a word that is one

@@ -53,10 +53,13 @@ def test_impossible_date_is_dropped_with_a_warning():
     pytest.param("The twenty-first SCO summit took place in Dushanbe.", 21, id="hyphenated-word"),
     pytest.param("The 10th anniversary of the SCO was celebrated at the meeting held in Astana.", None, id="anniversary"),
     pytest.param("The 20th jubilee summit was held in Dushanbe.", None, id="jubilee"),
+    pytest.param("It was Xi's first SCO summit since he took office.", None, id="a-persons-count"),
+    pytest.param("The SCO's first summit was held in Shanghai.", 1, id="the-organisations-count"),
+    pytest.param("The meeting of the Council of Heads of State, the 13th since the SCO was founded, closed.", 13,
+                 id="in-apposition"),
 ])
 def test_ordinals(sentence, ordinal):
-    m = read(sentence).meetings[0]
-    assert (m.ordinal.value if m.ordinal else None) == ordinal
+    assert [m.ordinal.value for m in read(sentence).meetings if m.ordinal] == ([ordinal] if ordinal else [])
 
 
 def test_anniversary_gives_a_year_marked_inferred():
@@ -145,6 +148,11 @@ def test_a_council_named_without_anything_identifying_still_resets_the_context()
                  "Declaration on Building a Region of Lasting Peace and Common Prosperity", "declaration", id="article-inside"),
     pytest.param("The heads of state adopted the Dushanbe Declaration on the 20th anniversary of the SCO.",
                  "Dushanbe Declaration", "declaration", id="lower-case-tail-dropped"),
+    pytest.param("The heads of government adopted the Statement by the Heads of Government of the SCO Member States on "
+                 "Regional Economic Cooperation.", "Statement by the Heads of Government of the SCO Member States on "
+                 "Regional Economic Cooperation", "statement", id="statement-by"),
+    pytest.param("The leaders approved the Action Plan for 2013-2017 to implement it.",
+                 "Action Plan for 2013-2017", "action_plan", id="period-with-hyphen"),
 ])
 def test_document_titles(sentence, title, doc_type):
     docs = read(sentence).documents
@@ -157,6 +165,25 @@ def test_document_titles(sentence, title, doc_type):
 ])
 def test_a_capitalised_common_noun_opening_a_sentence_is_no_document(sentence):
     assert read(sentence).documents == []
+
+
+def test_an_institution_named_after_a_document_is_no_document():
+    assert read("The Deputy Secretary-General of the Collective Security Treaty Organisation attended.").documents == []
+
+
+@pytest.mark.parametrize("sentence, title, year, status", [
+    pytest.param("The leaders approved the Action Plan for 2013-2017 to implement the provisions of the 2007 Treaty on "
+                 "Long-Term Good-Neighbourliness.", "Treaty on Long-Term Good-Neighbourliness", 2007, "mentioned",
+                 id="complement-with-own-year"),
+    pytest.param("The heads of government approved the report on the implementation of the Programme of Multilateral "
+                 "Trade, the financial report and the budget for 2014.", "Programme of Multilateral Trade", None, "mentioned",
+                 id="complement-period-year"),
+    pytest.param("The leaders witnessed the signing of the Agreement on Scientific Cooperation in 2013.",
+                 "Agreement on Scientific Cooperation", 2013, "signed", id="status-noun-of-title"),
+])
+def test_a_title_another_noun_governs_keeps_its_own_status_and_year(sentence, title, year, status):
+    d = next(d for d in read(sentence).documents if d.title.value == title)
+    assert ((d.year.value if d.year else None), d.status.value) == (year, status)
 
 
 def test_two_titles_joined_by_and_are_two_documents():
