@@ -50,6 +50,8 @@ class MeetingReading:
         if m.year is None:
             m.year = self._anniversary_year(s, sent)
         self.meetings.append(m)
+        if self.meeting is not None and self.scan.search("future_meeting"):
+            return m  # "reviewed preparations for the forthcoming meeting of ...": what follows is still the meeting in view
         self.meeting, self.meeting_para = m, pi
         self.document = None
         return m

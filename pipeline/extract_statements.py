@@ -102,7 +102,7 @@ class StatementReading:
             speaker = val_by(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
                            s + mt.end("actor"), self.rules.one("speaker"))
             cited = next((d for d in docs if d.title.start < actor_at), None)
-            if cited is not None and self.m.match("according_to", sent):  # "According to the communiqué, the parties ..."
+            if cited is not None and (self.m.match("according_to", sent) or self._frames(cited, s, sent)):
                 doc, according_to = self._resolve_antecedent(cited), True
             if mt.group("actor").lower() in self.document_pronouns:  # "It called for ...": the document last spoken of
                 if self.document is None or self.document_para != self.last_para:
@@ -124,6 +124,11 @@ class StatementReading:
         self._themes(st)
         self._speaker_facts(st)
         self.statements.append(st)
+
+    def _frames(self, d: DocumentMention, s: int, sent: str) -> bool:
+        """The sentence opens with the document as its frame: "In the Declaration, the member states ..."."""
+        frame = self.m.match("document_frame", sent)
+        return bool(frame) and d.title.start == s + frame.end() and self.text[d.title.end:d.title.end + 1] == ","
 
     def _link(self, st: StatementMention, link) -> None:
         """The link rule a statement's context chose; one whose value is `meeting_of_source` ties it to the

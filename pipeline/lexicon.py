@@ -115,6 +115,8 @@ class Lexicon(_Strict):
     institution_heads: tuple[str, ...]
     ordinal_after_links: tuple[str, ...]
     person_possessives: tuple[str, ...]
+    future_meeting_cues: tuple[str, ...]
+    document_frame_cues: tuple[str, ...]
     document_pronouns: tuple[str, ...]
     status_verbs: dict[str, tuple[str, ...]]
     quote_pairs: dict[str, tuple[str, ...]]

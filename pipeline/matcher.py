@@ -455,6 +455,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "meeting_noun": single(rf"\b{nouns}s?\b", twin=True),
         "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
+        "future_meeting": single(rf"\b{alternation(lx.future_meeting_cues)}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         # "the meeting ..., the 13th since the organisation was founded": an ordinal in apposition
         "ordinal_after_meeting": single(rf"\b{nouns}\b[^.;:]*?,\s+(?:{alternation(lx.definite_articles)})\s+{ord_alt}"
@@ -479,6 +480,9 @@ def matcher_for(ref: Reference) -> Matcher:
         "naming_cue": single(rf"\b{alternation(lx.naming_cues)}\s*[,:]?\s*$"),
         "quote_intro": single(rf"\b{alternation(lx.quote_intro_verbs)}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$"),
         "according_to": single(rf"^\s*(?:{alternation(lx.source_cues)})\b"),
+        # "In the Declaration, the member states ...": the words that follow are the document's
+        "document_frame": single(rf"^\s*(?:{alternation(lx.document_frame_cues)})\s+"
+                                 rf"(?:{alternation(lx.definite_articles + lx.anaphora_determiners)}\s+)?"),
         "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
         # a title that complements another noun ("the implementation of the Programme", "of the 2007 Treaty")

@@ -193,6 +193,19 @@ def test_two_titles_joined_by_and_are_two_documents():
                                              "Agreement on the Regional Anti-Terrorist Structure"]
 
 
+def test_a_future_meeting_leaves_the_meeting_in_view():
+    x = read("The Council of Foreign Ministers met in Dushanbe on 14 July 2021. The ministers reviewed preparations for "
+             "the forthcoming meeting of the Council of Heads of State. The heads of delegations stressed the importance of "
+             "strict compliance with the rules.")
+    assert x.statements[-1].meeting == x.meetings[0].key
+
+
+def test_in_a_document_without_a_comma_is_no_frame():
+    x = read("The heads of state signed the Astana Declaration on 9 June 2017. In the Declaration of 2017 the member "
+             "states emphasised the importance of the Charter.")
+    assert x.statements[-1].link_rule != "paraphrase_according_to_document"
+
+
 def test_according_to_a_document_links_the_paraphrase_to_it():
     x = read("In Moscow the Council of Heads of Government adopted a joint communiqué. According to the communiqué, "
              "the parties will develop cooperation in information security.")
@@ -287,6 +300,7 @@ def test_quoted_names_terms_and_titles_are_not_statements(text):
                  id="person-named-in-full"),
     pytest.param("The Russian President noted that trade was growing.", "The Russian President", id="office-as-subject"),
     pytest.param("He stressed the importance of the fight against terrorism.", "He", id="pronoun-as-written"),
+    pytest.param("The leaders named terrorism and cybercrime among global threats.", "The leaders", id="named-among"),
 ])
 def test_reported_speech_is_a_paraphrase(sentence, speaker):
     sts = read(sentence).statements
@@ -298,6 +312,7 @@ def test_reported_speech_is_a_paraphrase(sentence, speaker):
     pytest.param("A joint communiqué included as follows.", id="as-follows"),
     pytest.param("The heads of state signed the Charter.", id="signing-is-not-speech"),
     pytest.param("The Council of Heads of State met in Dushanbe.", id="meeting"),
+    pytest.param("The leaders named the next Secretary-General of the organisation.", id="named-without-among"),
     pytest.param("The heads of state expressed their gratitude to China for the warm hospitality.", id="courtesy"),
     pytest.param("The meeting was chaired by the Minister of Foreign Affairs of Tajikistan.", id="chairing"),
     pytest.param("President Nazarbayev chaired the meeting and said it was held in a friendly atmosphere.",
