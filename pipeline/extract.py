@@ -123,11 +123,14 @@ class _Reader(QuoteReading, MeetingReading, DocumentReading, SignatoryReading, S
         info = {"start": s, "end": e, "para": pi, "docs": docs, "lead_in": lead_in,
                 "speaker": self._speaker(s, sent, docs), "defined": self._defined_term(s, e, quotes)}
         for q in statement_quotes:
-            if q.block and q.open == s:
+            speaker, named = self._speaker(s, masked[s:q.open], docs), None
+            if speaker is None:
+                speaker, named = self._attribution_after(q, e, masked, docs)
+            if q.block and q.open == s and speaker is None:
                 self._quote_statement(q, self.last_sentence, pi)
             else:
-                before = {**info, "end": q.open, "docs": [d for d in docs if d.title.start < q.open],
-                          "speaker": self._speaker(s, masked[s:q.open], docs), "lead_in": True}
+                before = {**info, "end": q.open, "docs": [d for d in docs if d.title.start < q.open] + ([named] if named else []),
+                          "speaker": speaker, "lead_in": True}
                 self._quote_statement(q, before, pi)
         if not statement_quotes and not lead_in:
             self._paraphrase(s, e, sent, docs)

@@ -70,22 +70,29 @@ class DocumentReading:
             if prev in self.anaphora or (capital and prev not in self.indefinite):
                 antecedent = self.last_of_type.get(spec.doc_type)
                 if antecedent is not None:
-                    ref_doc = DocumentMention(
-                        key=(self.src.source_id, len(self.documents)), sentence=(s, e),
-                        title=val_by(antecedent.title.value, s + mt.start(), s + mt.end(), self.rules.one("anaphora")),
-                        doc_type=antecedent.doc_type, status=self._status(s, sent, mt.start(), mt.end()),
-                        antecedent=antecedent.key)
-                    self.documents.append(ref_doc)
-                    self.document, self.document_para = antecedent, pi
-                    return ref_doc
+                    return self._refer_back(pi, s, e, sent, antecedent, (mt.start(), mt.end()), self.rules.one("anaphora"))
             if not capital and (self.meeting is None or self.meeting_para != pi) and meeting is None:
                 return None  # a lower-case mention with no meeting in view in its paragraph names nothing we can identify
             if capital and not prev and not spec.generic:
                 return None  # "Agreement was reached ...": a capitalised common noun opening a sentence
+        title = " ".join(self.text[a:b].split())
+        longer = next((d for d in reversed(self.documents) if d.antecedent is None and d.doc_type.value == spec.doc_type
+                       and d.title.value.startswith(title + " ")), None) if named else None
+        if longer is not None:  # "the <City> Declaration" after "the <City> Declaration of the Council of ..."
+            return self._refer_back(pi, s, e, sent, longer, (prefix_start, suffix_end), self.rules.one("short_title"))
         title = self.text[a:b]
         return self._new_document(pi, s, e, sent, val_by(" ".join(title.split()), a, b,
                                                         self.rules.choose("keyword_title", {"named": named})),
                                   spec.doc_type, meeting, named=named, kw=(s + mt.start(), s + mt.end()))
+
+    def _refer_back(self, pi, s, e, sent, antecedent: DocumentMention, span: tuple[int, int], rule) -> DocumentMention:
+        """A mention of a document named before ("this Convention"): its antecedent's title and type."""
+        ref_doc = DocumentMention(key=(self.src.source_id, len(self.documents)), sentence=(s, e),
+                                  title=val_by(antecedent.title.value, s + span[0], s + span[1], rule),
+                                  doc_type=antecedent.doc_type, status=self._status(s, sent, *span), antecedent=antecedent.key)
+        self.documents.append(ref_doc)
+        self.document, self.document_para = antecedent, pi
+        return ref_doc
 
     def _new_document(self, pi, s, e, sent, title: Val, doc_type: str, meeting, named: bool, kw=None) -> DocumentMention:
         kw = kw or (title.start, title.end)
@@ -107,9 +114,7 @@ class DocumentReading:
         if d.date:
             d.year = Val(d.date.start, d.date.end, d.date.basis, d.date.rule, int(d.date.value[:4]))
         else:
-            # a year led by "for" or "until" is the period of something ("the budget for 2014"), not a date
-            years = [(x.year, x.start, x.end) for x in dates
-                     if x.year and self.text[x.start:x.end].split()[0].lower() not in self.year_openers]
+            years = [(x.year, x.start, x.end) for x in dates if x.year]
             own = self.m.search("year_before_title", self.text[s:title.start])  # "the 2007 Treaty"
             if own:
                 years = [(int(own.group(1)), s + own.start(1), s + own.end(1))]
@@ -249,10 +254,12 @@ class DocumentReading:
     def _belongs_to_context(self, d: DocumentMention) -> bool:
         """A document is the meeting's when the text says it was adopted, signed or approved, when it
         is a generic mention ("a joint communiqué"), or when it is not merely referred to by a speaker
-        ("the leaders welcomed the progress in implementing the Programme ...")."""
+        ("the leaders welcomed the progress in implementing the Programme ...") or by another noun."""
         if d.status.value != self.no_status or d.title.rule == self.generic_title.rule_id:
             return True
-        return not self.m.search("actor", self.text[d.sentence[0]:d.title.start])
+        before = self.text[d.sentence[0]:d.title.start]
+        # "... for the implementation of the Treaty": a title another noun governs is only referred to
+        return not (self.m.search("actor", before) or self.m.search("complement_link", before))
 
     def _city_in_title(self, d: DocumentMention) -> tuple[str, int, int] | None:
         """A gazetteer city before the title's keyword ("the <City> Declaration"): its name and span."""

@@ -20,10 +20,11 @@ DOCUMENT = "document"
 
 @functools.lru_cache(maxsize=8)
 def speaker_vocabulary(ref) -> tuple[list, list[str]]:
-    """Once per reference: each actor entry with its pattern for a whole actor, longest first as the
-    actor pattern tries them; and the words that may stand before a person's name, longest first."""
+    """Once per reference: each actor entry with its pattern for a whole actor, in the lexicon's order (the
+    specific before the general: "the member states" before a capitalised name); and the words that may stand
+    before a person's name, longest first."""
     lx = ref.lexicon
-    kinds = [(a, re.compile(a.pattern, re.I)) for a in sorted(lx.paraphrase_actors, key=lambda a: len(a.pattern), reverse=True)]
+    kinds = [(a, re.compile(a.pattern, re.I)) for a in lx.paraphrase_actors]
     leads = sorted({*lx.definite_articles, *lx.office_titles, *lx.person_pronouns, *ref.demonyms, *ref.states},
                    key=len, reverse=True)
     return kinds, leads
@@ -54,7 +55,7 @@ class SpeakerReading:
             self.last_speaker = st
 
     def _actor_kind(self, words: str) -> str | None:
-        """The speaker type of the actor entry the words are (the longest pattern that matches them whole)."""
+        """The speaker type of the first actor entry that matches the words whole."""
         for actor, pattern in self.actor_kinds:
             if pattern.fullmatch(words):
                 return actor.speaker_type
@@ -111,7 +112,7 @@ class SpeakerReading:
         or as the offices reference gives it, or as written; and the rule that says which."""
         if " " not in name:
             word = re.escape(name)
-            for mt in re.finditer(rf"\b((?:[A-Z][\w’'\-]+\s+){{1,2}}{word}|{word}(?:\s+[A-Z][\w’'\-]+){{1,2}})\b",
+            for mt in re.finditer(rf"\b((?:[A-Z][\w’'\-]+ ){{1,2}}{word}|{word}(?: [A-Z][\w’'\-]+){{1,2}})\b",  # one line's words
                                   self.text[:before]):
                 full = self._bare_name(mt.group(1))
                 if full is not None and " " in full and full != name:

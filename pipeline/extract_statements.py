@@ -39,7 +39,35 @@ class StatementReading:
     def _speaker(self, s: int, sent: str, docs: list[DocumentMention]) -> Val | None:
         mt = self._actor_not_a_title(s, sent, docs)
         if mt:
-            return val_by(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), self.rules.one("speaker"))
+            return val_by(mt.group("actor"), s + mt.start("actor"), s + mt.end("actor"), self._speaker_rule())
+        return None
+
+    def _speaker_rule(self, after_quote: bool = False, according_to: bool = False):
+        return self.rules.choose("speaker", {"after_quote": after_quote, "according_to": according_to})
+
+    def _attribution_after(self, q: Quote, e: int, masked: str, docs: list[DocumentMention]):
+        """Who the words right after a quotation give it to ("..., <Name> said", "..., said the declaration",
+        "..., the document reads"): the speaker, and the document where a document speaks."""
+        tail = masked[q.close:e]
+        mt = self.m.match("attribution_after", tail) or self.m.match("attribution_after_inverted", tail)
+        if not mt:
+            return None, None
+        a, b = q.close + mt.start("actor"), q.close + mt.end("actor")
+        doc = self._document_named_in(a, b, docs)
+        if doc is not None:
+            return val_by(doc.title.value, a, b, self.rules.one("document_speaker")), doc
+        if self.m.search("ends_document", self.text[a:b]):  # "the document": the one in view, or none
+            return None, None
+        return val_by(self.text[a:b], a, b, self._speaker_rule(after_quote=True)), None
+
+    def _document_named_in(self, a: int, b: int, docs: list[DocumentMention]) -> DocumentMention | None:
+        """The document a speaker's words name ("the declaration"), as resolved to its antecedent;
+        "the document" is the document in view."""
+        named = next((d for d in docs if a <= d.title.start and d.title.end <= b), None)
+        if named is not None:
+            return self._resolve_antecedent(named)
+        if self.m.search("ends_document", self.text[a:b]) and self.document is not None:
+            return self.document
         return None
 
     def _defined_term(self, s: int, e: int, quotes: list[Quote]) -> tuple[str, int] | None:
@@ -98,9 +126,17 @@ class StatementReading:
                 speaker = val_by(d.title.value, d.title.start, d.title.end, self.rules.one("document_speaker"))
                 break
         according_to = False
+        if speaker is None and mt is None:  # "According to the President, the member states should ..."
+            cue = self.m.match("according_to_actor", sent)
+            if cue is not None and self._document_named_in(s + cue.start("actor"), s + cue.end("actor"), docs) is None:
+                speaker = val_by(cue.group("actor"), s + cue.start("actor"), s + cue.end("actor"),
+                                 self._speaker_rule(according_to=True))
         if speaker is None and mt:
             speaker = val_by(self.text[s + mt.start("actor"):s + mt.end("actor")], s + mt.start("actor"),
-                           s + mt.end("actor"), self.rules.one("speaker"))
+                             s + mt.end("actor"), self._speaker_rule())
+            tail = self.m.search("attribution_tail", sent)  # "The member states condemned ..., the declaration said."
+            if tail is not None and s + tail.start() > actor_at:
+                doc = self._document_named_in(s + tail.start("actor"), s + tail.end("actor"), docs)
             cited = next((d for d in docs if d.title.start < actor_at), None)
             if cited is not None and (self.m.match("according_to", sent) or self._frames(cited, s, sent)):
                 doc, according_to = self._resolve_antecedent(cited), True

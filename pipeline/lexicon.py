@@ -128,6 +128,7 @@ class Lexicon(_Strict):
     procedure_cues: tuple[str, ...]
     theme_neutral_names: tuple[str, ...]
     reporting_verbs: tuple[str, ...]
+    document_verbs: tuple[str, ...]
     adverbs: tuple[str, ...]
     lead_in_cues: tuple[str, ...]
     definition_cues: tuple[str, ...]

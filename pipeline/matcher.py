@@ -445,6 +445,10 @@ def matcher_for(ref: Reference) -> Matcher:
     # who may speak: the lexicon's actors, and the office-holders of reference/offices.csv by name
     actors = alternation([a.pattern for a in lx.paraphrase_actors] + [_spaced([name]) for name in ref.people])
     month_names = alternation(m.capitalize() for m in lx.months)
+    intro = alternation(lx.quote_intro_verbs)
+    doc_verbs = alternation(lx.reporting_verbs + lx.document_verbs)
+    doc_words = (rf"(?:{alternation(lx.definite_articles)})\s+"
+                 rf"(?:{alternation([d.keyword for d in lx.document_types] + list(lx.document_nouns))})")
 
     def single(pattern: str, flags: int = ci, twin: bool = False, **gates) -> _Single:
         rx = re.compile(pattern, flags)
@@ -480,11 +484,17 @@ def matcher_for(ref: Reference) -> Matcher:
         "naming_cue": single(rf"\b{alternation(lx.naming_cues)}\s*[,:]?\s*$"),
         "quote_intro": single(rf"\b{alternation(lx.quote_intro_verbs)}\b[^.;]{{0,40}}?(?:[:,]|\bthat)\s*$"),
         "according_to": single(rf"^\s*(?:{alternation(lx.source_cues)})\b"),
+        # who the words after a quotation give it to ("..., <Name> said", "..., said the declaration")
+        "attribution_after": single(rf"^\s*[,;:]?\s*(?P<actor>{doc_words}|{actors})\s+(?:{adverbs}\s+){{0,3}}(?P<verb>{intro})\b"),
+        "attribution_after_inverted": single(rf"^\s*[,;:]?\s*(?P<verb>{intro})\s+(?P<actor>{doc_words}|{actors})\b"),
+        # a document named at the end of a sentence it is given to ("..., the declaration said.")
+        "attribution_tail": single(rf",\s*(?P<actor>{doc_words})\s+(?P<verb>{intro})\s*[.!]?\s*$"),
+        "according_to_actor": single(rf"^\s*(?:{alternation(lx.source_cues)})\s+(?P<actor>{actors})\s*,"),
         # "In the Declaration, the member states ...": the words that follow are the document's
         "document_frame": single(rf"^\s*(?:{alternation(lx.document_frame_cues)})\s+"
                                  rf"(?:{alternation(lx.definite_articles + lx.anaphora_determiners)}\s+)?"),
-        "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
-        "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{verbs})\b"),
+        "verb_after_apposition": single(rf"^[^.;:]{{0,200}}?,\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{doc_verbs})\b"),
+        "verb_after_doc": single(rf"^\s*(?:{adverbs}\s+){{0,3}}(?P<verb>{doc_verbs})\b"),
         # a title that complements another noun ("the implementation of the Programme", "of the 2007 Treaty")
         "complement_link": single(rf"\b{alternation(lx.complement_links)}\s+"
                                   rf"(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?(?:(?:19|20)\d\d\s+)?$"),

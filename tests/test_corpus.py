@@ -18,12 +18,12 @@ REAL = sorted((SHARED / "corpus" / "real").glob("*.txt"))
 # The real-genre texts: what they score now, as floors that only rise (issue #18's targets: 0.90 for
 # meetings, documents and statements, 0.85 for themes, every link right; see its closing notes).
 REAL_FLOORS = {  # meetings, documents, statements, themes, links right, non-statements emitted at most
-    "real_2002_stpetersburg_charter": (1.00, 1.00, 0.94, 0.94, 8, 0),
+    "real_2002_stpetersburg_charter": (1.00, 1.00, 1.00, 0.94, 9, 0),
     "real_2006_shanghai_communique": (1.00, 1.00, 1.00, 0.97, 9, 0),
     "real_2013_bishkek_news": (1.00, 1.00, 1.00, 1.00, 9, 0),
     "real_2015_zhengzhou_hgc": (1.00, 1.00, 1.00, 1.00, 6, 0),
     "real_2017_astana_press_release": (1.00, 1.00, 1.00, 1.00, 6, 0),
-    "real_2019_bishkek_readout": (1.00, 1.00, 0.92, 0.96, 6, 0),
+    "real_2019_bishkek_readout": (1.00, 1.00, 1.00, 1.00, 7, 0),
     "real_2021_dushanbe_cfm": (1.00, 1.00, 1.00, 0.93, 7, 0),
     "real_2023_newdelhi_virtual": (1.00, 1.00, 1.00, 1.00, 14, 0),
 }

@@ -193,6 +193,47 @@ def test_two_titles_joined_by_and_are_two_documents():
                                              "Agreement on the Regional Anti-Terrorist Structure"]
 
 
+@pytest.mark.parametrize("text, speaker, speaker_type, name, country", [
+    pytest.param("Chinese President Xi Jinping chaired the talks. \"We should reject the Cold War mentality and bloc "
+                 "confrontation,\" Xi said in his address.", "Xi", "person", "Xi Jinping", "CHN", id="name-after-quote"),
+    pytest.param("“We should reject the Cold War mentality and bloc confrontation,” said President Xi Jinping.",
+                 "President Xi Jinping", "person", "Xi Jinping", "CHN", id="inverted-after-quote"),
+    pytest.param("The heads of state adopted the Qingdao Declaration. The member states “strongly condemn all acts of "
+                 "terrorism and violence against civilians,” the declaration said.", "Qingdao Declaration", "document",
+                 None, None, id="document-after-quote"),
+])
+def test_attribution_after_a_quotation(text, speaker, speaker_type, name, country):
+    st = read(text).statements[-1]
+    got = (st.speaker.value, st.speaker_type.value, st.speaker_name and st.speaker_name.value,
+           st.speaker_country and st.speaker_country.value)
+    assert got == (speaker, speaker_type, name, country)
+
+
+def test_according_to_a_person_gives_the_sentence_to_them():
+    st = read("Chinese President Xi Jinping said that the summit was a success. According to the President, the member states should "
+              "build a community with a shared future.").statements[-1]
+    assert (st.speaker.value, st.speaker_name.value, st.speaker_name.basis) == ("the President", "Xi Jinping", "inferred")
+
+
+def test_a_document_named_at_the_end_of_a_sentence_takes_it():
+    x = read("The heads of state adopted the Qingdao Declaration. The member states condemned the use of information "
+             "technologies for criminal purposes, the declaration said.")
+    assert x.statements[-1].document == x.documents[0].key
+
+
+def test_a_document_speaks_in_the_present_tense():
+    x = read("The heads of state signed the Samarkand Declaration of the Council of Heads of State. The Samarkand "
+             "Declaration states that the member states support the central role of the United Nations.")
+    st = x.statements[-1]
+    assert (st.speaker_type.value, st.document) == ("document", x.documents[0].key)
+
+
+def test_a_short_title_is_the_document_named_in_full_before():
+    docs = read("The heads of state signed the Samarkand Declaration of the Council of Heads of State. The Samarkand "
+                "Declaration was published.").documents
+    assert docs[1].antecedent == docs[0].key
+
+
 def test_a_future_meeting_leaves_the_meeting_in_view():
     x = read("The Council of Foreign Ministers met in Dushanbe on 14 July 2021. The ministers reviewed preparations for "
              "the forthcoming meeting of the Council of Heads of State. The heads of delegations stressed the importance of "
@@ -300,6 +341,9 @@ def test_quoted_names_terms_and_titles_are_not_statements(text):
                  id="person-named-in-full"),
     pytest.param("The Russian President noted that trade was growing.", "The Russian President", id="office-as-subject"),
     pytest.param("He stressed the importance of the fight against terrorism.", "He", id="pronoun-as-written"),
+    pytest.param("He added that information security remained a priority.", "He", id="added"),
+    pytest.param("The Member States support the development of transport corridors.", "The Member States",
+                 id="member-states-capitalised"),
     pytest.param("The leaders named terrorism and cybercrime among global threats.", "The leaders", id="named-among"),
 ])
 def test_reported_speech_is_a_paraphrase(sentence, speaker):
@@ -313,6 +357,7 @@ def test_reported_speech_is_a_paraphrase(sentence, speaker):
     pytest.param("The heads of state signed the Charter.", id="signing-is-not-speech"),
     pytest.param("The Council of Heads of State met in Dushanbe.", id="meeting"),
     pytest.param("The leaders named the next Secretary-General of the organisation.", id="named-without-among"),
+    pytest.param("The next meeting of the Council of Heads of State will be held in Bishkek in 2019.", id="next-meeting"),
     pytest.param("The heads of state expressed their gratitude to China for the warm hospitality.", id="courtesy"),
     pytest.param("The meeting was chaired by the Minister of Foreign Affairs of Tajikistan.", id="chairing"),
     pytest.param("President Nazarbayev chaired the meeting and said it was held in a friendly atmosphere.",
