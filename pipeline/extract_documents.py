@@ -116,10 +116,13 @@ class DocumentReading:
         else:
             years = [(x.year, x.start, x.end) for x in dates if x.year]
             own = self.m.search("year_before_title", self.text[s:title.start])  # "the 2007 Treaty"
-            if own:
-                years = [(int(own.group(1)), s + own.start(1), s + own.end(1))]
+            after = None if own else self.m.match("year_after_title", self.text[title.end:e])  # "the Charter, adopted in 2002"
+            if own or after:
+                at, base = (own, s) if own else (after, title.end)
+                years = [(int(at.group(1)), base + at.start(1), base + at.end(1))]
             if years:
-                d.year = val_by(*years[0], self.rules.choose("document_year", {"year_before_title": bool(own)}))
+                d.year = val_by(*years[0], self.rules.choose("document_year", {"year_before_title": bool(own),
+                                                                              "year_after_title": bool(after)}))
             else:
                 d.year = self._anniversary_year(title.start, self.text[title.start:title.end])
         self._link_document_meeting(d, pi, meeting)

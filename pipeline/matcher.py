@@ -500,6 +500,9 @@ def matcher_for(ref: Reference) -> Matcher:
                                   rf"(?:{alternation(lx.definite_articles + lx.indefinite_articles)}\s+)?(?:(?:19|20)\d\d\s+)?$"),
         "institution_head": single(rf"\s+{alternation(lx.institution_heads)}\b"),
         "year_before_title": single(r"\b((?:19|20)\d\d)\s+$", flags=0),
+        # a clause right after a title that dates it ("the SCO Charter, adopted fifteen years earlier, in 2002")
+        "year_after_title": single(rf"\s*,\s*(?:{alternation(v for vs in lx.status_verbs.values() for v in vs)})\b"
+                                   rf"[^.;:]{{0,40}}?\b(?:{alternation(lx.year_leads)})\s+((?:19|20)\d\d)\b"),
         "title_date_link": single(rf"\s*{alternation(lx.title_date_links)}\s+", flags=0),
         "definition": single(rf"^\s*[»”\"’']?\s*(?:{alternation(lx.definition_cues)})(?!\w)"),
         # a number with an ordinal ending ("20th") at the start of a word, and a word that is one

@@ -34,6 +34,8 @@ class DocumentRecords:
         if d.year is not None:
             rec.put("year", d.year.value, evidence_of_value(sid, d.year))
         mid = self.meetings.of_mention.get(d.meeting) if d.meeting else None
+        if mid is not None and self._dated_apart(d, mid):
+            mid = None  # "the SCO Charter, adopted ... in 2002", spoken of at a later meeting: not that meeting's
         if mid is not None:
             rec.put("meeting_id", mid, evidence_by(sid, d.sentence[0], d.sentence[1], self.ref.rules[d.meeting_rule]))
         else:
@@ -69,6 +71,13 @@ class DocumentRecords:
             srec.add("country_code", sig.country_code, [ev, evidence_by(sid, sig.start, sig.end, self.rules.one("state_code"))], rank)
             srec.add("role", sig.role, [ev], rank)
             srec.add("name_as_written", sig.name, [ev], rank)
+
+    def _dated_apart(self, d: DocumentMention, mid: str) -> bool:
+        """The text gives the document a year of its own that its meeting's year is not."""
+        if d.year is None or self.rules.one("document_year_from_meeting").rule_id in self.ref.rules[d.year.rule].yields_to:
+            return False
+        year = self.meetings.records[mid].get("year")
+        return d.date is None and year is not None and year != d.year.value
 
     def _yields(self, name: str, rec: Fielded, rule_id: str) -> bool:
         """Whether every rule behind a field's value gives way to `rule_id` (its row's `yields_to`)."""

@@ -31,7 +31,7 @@ class MeetingRecords:
         its council the source names, if there is one."""
         undated, placeless = [], []
         for m in meetings:
-            if m.year is None and m.date is None and m.ordinal is None and m.body is not None and m.city is not None:
+            if m.year is None and m.date is None and m.ordinal is None and (m.body is not None or m.implied) and m.city is not None:
                 undated.append(m)
             else:
                 self._add(x, m, {}, placeless)
@@ -55,6 +55,15 @@ class MeetingRecords:
                 years.setdefault((m.body.value, m.city.value), []).append((rec.get("year"), *m.sentence))
         return {key: found[0] for key, found in years.items() if len({year for year, _, _ in found}) == 1}
 
+    @staticmethod
+    def _same_in_source(m: MeetingMention, years: dict) -> tuple[int, int, int] | None:
+        """The year (and its sentence) the source gives the meeting of this council in this city; a meeting a
+        title implies ("the <City> Declaration") names no council: the one meeting the source dates in that city."""
+        if m.body is not None:
+            return years.get((m.body.value, m.city.value))
+        found = [v for (_, city), v in years.items() if city == m.city.value]
+        return found[0] if len(found) == 1 else None
+
     def _add(self, x, m: MeetingMention, years: dict, placeless: list) -> None:
         sid = x.source.source_id
         rec = Fielded(self.basis_rank)
@@ -64,9 +73,9 @@ class MeetingRecords:
                 rec.put(name, v.value, evidence_of_value(sid, v))
         if m.year is not None:
             rec.put("year", m.year.value, evidence_of_value(sid, m.year))
-        elif m.date is None and m.body is not None and m.city is not None and (m.body.value, m.city.value) in years:
+        elif m.date is None and m.city is not None and self._same_in_source(m, years) is not None:
             # "the summit in <city>", undated, in a source that dates that summit: the same meeting
-            year, a, b = years[(m.body.value, m.city.value)]
+            year, a, b = self._same_in_source(m, years)
             rec.put("year", year, evidence_by(sid, a, b, self.rules.one("same_meeting_in_source")))
         date, values = m.date, rec.values
         if not (values.get("ordinal") or values.get("city") or values.get("country_code") or values.get("year")
