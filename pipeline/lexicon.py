@@ -116,6 +116,7 @@ class Lexicon(_Strict):
     ordinal_after_links: tuple[str, ...]
     person_possessives: tuple[str, ...]
     future_meeting_cues: tuple[str, ...]
+    council_nouns: tuple[str, ...]
     document_frame_cues: tuple[str, ...]
     document_pronouns: tuple[str, ...]
     status_verbs: dict[str, tuple[str, ...]]

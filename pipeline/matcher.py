@@ -459,6 +459,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "meeting_noun": single(rf"\b{nouns}s?\b", twin=True),
         "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
+        "the_council": single(rf"\b(?:{alternation(lx.definite_articles)})\s+{alternation(lx.council_nouns)}\b", twin=True),
         "future_meeting": single(rf"\b{alternation(lx.future_meeting_cues)}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         # "the meeting ..., the 13th since the organisation was founded": an ordinal in apposition

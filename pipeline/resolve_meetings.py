@@ -36,7 +36,12 @@ class MeetingRecords:
             else:
                 self._add(x, m, {}, placeless)
         years = self._one_year_each(meetings) if undated else {}
+        online = self._online_hosts(meetings) if undated else {}
         for m in undated:
+            if m.implied and m.country_code is not None and self._same_in_source(m, years) is None \
+                    and m.country_code.value in online:
+                self.of_mention[m.key] = online[m.country_code.value]  # "the <City> Declaration" of a summit its city's state hosted online
+                continue
             self._add(x, m, years, placeless)
         for m, rec, mid in placeless:  # known by its council alone: the one other meeting of it the source names
             named = {self.of_mention.get(other.key) for other in meetings} - {None}
@@ -44,6 +49,17 @@ class MeetingRecords:
             mid = peers[0] if len(peers) == 1 else mid
             self._merge(mid, rec)
             self.of_mention[m.key] = mid
+
+    def _online_hosts(self, meetings: list[MeetingMention]) -> dict[str, str]:
+        """The state that hosted a meeting held online, where the source names one such meeting of that
+        state: its code and that meeting's id."""
+        found: dict[str, set[str]] = {}
+        for m in meetings:
+            mid = self.of_mention.get(m.key)
+            rec = self.records.get(mid)
+            if rec is not None and rec.get("is_virtual") and rec.get("country_code"):
+                found.setdefault(rec.get("country_code"), set()).add(mid)
+        return {code: next(iter(mids)) for code, mids in found.items() if len(mids) == 1}
 
     def _one_year_each(self, meetings: list[MeetingMention]) -> dict[tuple, tuple[int, int, int]]:
         """For each council and city of a meeting the source dates (itself or through the chronology), that

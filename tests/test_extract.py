@@ -201,6 +201,9 @@ def test_two_titles_joined_by_and_are_two_documents():
     pytest.param("The heads of state adopted the Qingdao Declaration. The member states “strongly condemn all acts of "
                  "terrorism and violence against civilians,” the declaration said.", "Qingdao Declaration", "document",
                  None, None, id="document-after-quote"),
+    pytest.param("Putin noted that the organisation had grown. \"We have kept the dynamics of cooperation despite the "
+                 "pandemic,\" the Russian leader said.", "the Russian leader", "person", "Vladimir Putin", "RUS",
+                 id="role-noun-after-quote"),
 ])
 def test_attribution_after_a_quotation(text, speaker, speaker_type, name, country):
     st = read(text).statements[-1]
