@@ -76,7 +76,8 @@ def _codebook(ref: Reference) -> str:
         "themes": "\n".join(
             f"### `{t.theme_id}`: {t.label}\n\n{t.description}"
             + (f" Broader theme: `{t.parent_theme_id}`." if t.parent_theme_id else "")
-            + f"\n\nSignal terms: {_words(t.terms)}.\n" for t in ref.themes),
+            + f"\n\nSignal terms: {_words(t.terms)}.\n"
+            + "".join(f"\nSignal pattern: `{p.pattern}` (e.g. “{p.example}”).\n" for p in t.patterns) for t in ref.themes),
         "rules": "\n".join(f"| `{r.rule_id}` | {r.basis} | {', '.join(f'`{c}`' for c in r.fills)} | {r.description} | "
                            f"{_applied_by(r)} | " + "<br>".join(_example(e) for e in r.examples) + " |"
                            for r in ref.rules.values()),

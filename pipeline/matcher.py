@@ -534,7 +534,7 @@ def matcher_for(ref: Reference) -> Matcher:
 
     bodies = [((body, p.startswith("council")), re.compile(rf"\b{p}\b", ci))
               for body, pats in lx.bodies.items() for p in pats]
-    themes = [(t, re.compile(r"\b(" + alternation(re.escape(term) for term in t.terms) + r")(?:s|es)?\b", ci))
+    themes = [(t, re.compile(r"\b(" + alternation(t.signals) + r")(?:s|es)?\b", ci))
               for t in ref.themes]
     families = {
         "bodies": family(bodies, "any_body", twins=False),
@@ -545,7 +545,8 @@ def matcher_for(ref: Reference) -> Matcher:
                                  "any_signatory", twins=False),
         # a theme's terms as its twin matches them: a lower-cased text holding none of them as a substring
         # cannot match the twin (a test in C, where a scan by the pattern costs 10x more)
-        "themes": family(themes, "any_theme", needles=tuple(tuple(term.lower() for term in t.terms) for t, _ in themes)),
+        "themes": family(themes, "any_theme", needles=tuple(tuple(term.lower() for term in t.terms)
+                                                            + tuple(p.needle for p in t.patterns) for t, _ in themes)),
     }
     # Gates: each is the union of a family of patterns, lower-cased, searched in the lower-cased
     # text (4x faster than IGNORECASE); a text a gate misses cannot match the family.
@@ -553,7 +554,7 @@ def matcher_for(ref: Reference) -> Matcher:
         "any_body": _gate(rf"\b{p}\b" for pats in lx.bodies.values() for p in pats),
         "any_doc": _gate(rf"\b{d.keyword}s?\b" for d in lx.document_types),
         "any_signatory": _gate(rf"\b{alternation(v)}\s+" for v in lx.signatory_cues.values()),
-        "any_theme": _gate([r"\b" + alternation(re.escape(term) for t in ref.themes for term in t.terms)]),
+        "any_theme": _gate([r"\b" + alternation(signal for t in ref.themes for signal in t.signals)]),
         "any_city": _gate([r"\b" + alternation(re.escape(c) for c in city_names) + r"\b"]),
         "any_actor": _gate([rf"\b{actors}"]),
         "any_reporting_verb": _gate([rf"\b{verbs}\b"]),

@@ -38,14 +38,30 @@ class ChronologyEntry:
 
 
 @dataclass(frozen=True)
+class ThemePattern:
+    """A signal of a theme that a word list cannot say ("for criminal and terrorist purposes"): a pattern,
+    a lower-case word every match holds (the theme gate's needle), and an example it matches."""
+
+    pattern: str
+    needle: str
+    example: str
+
+
+@dataclass(frozen=True)
 class Theme:
-    """A theme of the vocabulary, with its signal terms."""
+    """A theme of the vocabulary, with its signal terms and patterns."""
 
     theme_id: str
     label: str
     description: str
     parent_theme_id: str | None
     terms: tuple[str, ...]
+    patterns: tuple[ThemePattern, ...] = ()
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The terms as patterns, and the patterns: what the theme's matcher looks for."""
+        return tuple(re.escape(term) for term in self.terms) + tuple(p.pattern for p in self.patterns)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +120,8 @@ def _load(reference_dir: str) -> Reference:
     with open(folder / "themes.yaml", encoding="utf-8") as f:
         themes = tuple(
             Theme(t["theme_id"], t["label"], " ".join(t["description"].split()),
-                  t.get("parent_theme_id") or None, tuple(t["terms"]))
+                  t.get("parent_theme_id") or None, tuple(t["terms"]),
+                  tuple(ThemePattern(p["pattern"], p["needle"], p["example"]) for p in t.get("patterns") or ()))
             for t in yaml.safe_load(f)["themes"]
         )
     rules = load_rules(rule_files, codes)

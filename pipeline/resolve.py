@@ -129,7 +129,8 @@ class _Resolver:
                                           name_as_written=f.get("name_as_written"))
                                      for k, f in self.documents.signatories.items()],
             "themes": [dict(theme_id=t.theme_id, label=t.label, description=t.description,
-                            parent_theme_id=t.parent_theme_id, signal_terms=" | ".join(t.terms))
+                            parent_theme_id=t.parent_theme_id,
+                            signal_terms=" | ".join(t.terms + tuple(p.pattern for p in t.patterns)))
                        for t in self.ref.themes],
         }
         rows, self.record_spans = self._record_evidence()

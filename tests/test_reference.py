@@ -8,6 +8,7 @@ import pycountry
 import pytest
 import yaml
 
+from pipeline.matcher import matcher_for
 from pipeline.reference import load_reference
 from tests.conftest import ROOT
 
@@ -65,6 +66,14 @@ def test_theme_vocabulary():
     for t in REF.themes:
         assert t.description and t.terms
         assert t.parent_theme_id in (None, *ids)
+
+
+@pytest.mark.parametrize("theme, pattern", [(t, p) for t in REF.themes for p in t.patterns],
+                         ids=lambda x: getattr(x, "theme_id", None) or getattr(x, "needle", ""))
+def test_a_theme_pattern_matches_its_example_and_holds_its_needle(theme, pattern):
+    found = re.search(pattern.pattern, pattern.example, re.I)
+    assert found and pattern.needle in found.group(0).lower()
+    assert theme in [t for t, found in matcher_for(REF).scan(pattern.example).each("themes") if found]
 
 
 def _copy_reference(tmp_path):
