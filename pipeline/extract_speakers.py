@@ -75,8 +75,15 @@ class SpeakerReading:
         """A person's name (as written without titles, or in full from earlier in the source or the offices
         reference) and country (a demonym in or before the words, or the offices reference)."""
         sp = st.speaker
-        name = self._bare_name(words)
+        office = self.m.search("office_of_state", words)  # "President of Kazakhstan Kassym-Jomart Tokayev"
+        name = office.group("name") if office else self._bare_name(words)
         demonym = self._demonym(sp)
+        if office is not None:  # the state its office names, before a demonym within it ("Russian Federation")
+            a, b = sp.start + office.start("state"), sp.start + office.end("state")
+            demonym = (self.ref.states[fold_name(" ".join(office.group("state").split()))], a, b)
+            country_rule = self.rules.one("office_state_country")
+        else:
+            country_rule = self.rules.one("demonym_country")
         if name is None:  # "He", "The Russian President": the person named before (of that state, if it says)
             before = self.last_person_of.get(demonym[0]) if demonym else self.last_person
             self._as_antecedent(st, before, ("speaker_name",) if demonym else ("speaker_name", "speaker_country"))
@@ -85,7 +92,7 @@ class SpeakerReading:
             st.speaker_name = val_by(full, sp.start, sp.end, rule)
         if demonym is not None:
             code, a, b = demonym
-            st.speaker_country = val_by(code, a, b, self.rules.one("demonym_country"))
+            st.speaker_country = val_by(code, a, b, country_rule)
         elif st.speaker_country is None and st.speaker_name is not None:
             held = self.ref.people.get(fold_name(st.speaker_name.value))
             if held is not None:

@@ -117,6 +117,7 @@ class Lexicon(_Strict):
     person_possessives: tuple[str, ...]
     future_meeting_cues: tuple[str, ...]
     council_nouns: tuple[str, ...]
+    future_meeting_after: tuple[str, ...]
     document_frame_cues: tuple[str, ...]
     document_pronouns: tuple[str, ...]
     status_verbs: dict[str, tuple[str, ...]]

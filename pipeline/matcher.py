@@ -459,8 +459,12 @@ def matcher_for(ref: Reference) -> Matcher:
         "meeting_noun": single(rf"\b{nouns}s?\b", twin=True),
         "meeting_verb": single(rf"\b{alternation(lx.meeting_verbs)}\b", twin=True),
         "virtual": single(rf"\b{alternation(lx.virtual_cues)}\b", twin=True),
+        # an office of a state before its holder's name: "Minister of Foreign Affairs of the Russian Federation Sergey Lavrov"
+        "office_of_state": single(rf"\bof\s+(?:{alternation(lx.definite_articles)}\s+)?(?P<state>{_spaced(ref.states)})\s+"
+                                  rf"(?P<name>(?-i:[A-Z][\w’'\-]+)(?:\s+(?-i:[A-Z][\w’'\-]+)){{1,2}})$"),
         "the_council": single(rf"\b(?:{alternation(lx.definite_articles)})\s+{alternation(lx.council_nouns)}\b", twin=True),
-        "future_meeting": single(rf"\b{alternation(lx.future_meeting_cues)}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
+        "future_meeting": single(rf"\b{alternation(lx.future_meeting_cues)}\s+(?:{fillers}\s+){{0,3}}{nouns}\b"
+                                 rf"|\b{nouns}\b[^.;:]{{0,120}}?\b{_spaced(lx.future_meeting_after)}\b", twin=True),
         "ordinal": single(rf"\b{ord_alt}\s+(?:{fillers}\s+){{0,3}}{nouns}\b", twin=True),
         # "the meeting ..., the 13th since the organisation was founded": an ordinal in apposition
         "ordinal_after_meeting": single(rf"\b{nouns}\b[^.;:]*?,\s+(?:{alternation(lx.definite_articles)})\s+{ord_alt}"

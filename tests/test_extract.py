@@ -151,6 +151,10 @@ def test_a_council_named_without_anything_identifying_still_resets_the_context()
     pytest.param("The heads of government adopted the Statement by the Heads of Government of the SCO Member States on "
                  "Regional Economic Cooperation.", "Statement by the Heads of Government of the SCO Member States on "
                  "Regional Economic Cooperation", "statement", id="statement-by"),
+    pytest.param("The heads of state approved the Regulations on the Procedure for Granting the Status of a Member State.",
+                 "Regulations on the Procedure for Granting the Status of a Member State", "other", id="regulations"),
+    pytest.param("The ministers adopted the Roadmap for Cooperation in Energy.", "Roadmap for Cooperation in Energy",
+                 "action_plan", id="roadmap"),
     pytest.param("The leaders approved the Action Plan for 2013-2017 to implement it.",
                  "Action Plan for 2013-2017", "action_plan", id="period-with-hyphen"),
 ])
@@ -210,6 +214,24 @@ def test_attribution_after_a_quotation(text, speaker, speaker_type, name, countr
     got = (st.speaker.value, st.speaker_type.value, st.speaker_name and st.speaker_name.value,
            st.speaker_country and st.speaker_country.value)
     assert got == (speaker, speaker_type, name, country)
+
+
+@pytest.mark.parametrize("sentence, name, country", [
+    pytest.param("Minister of Foreign Affairs of the Russian Federation Sergey Lavrov said that the goal was a just world order.",
+                 "Sergey Lavrov", "RUS", id="minister-of-state"),
+    pytest.param("President of the Republic of Tajikistan Emomali Rahmon stressed that cooperation was growing.",
+                 "Emomali Rahmon", "TJK", id="president-of-republic"),
+])
+def test_an_office_of_a_state_names_the_speakers_country(sentence, name, country):
+    st = read(sentence).statements[-1]
+    assert (st.speaker_type.value, st.speaker_name.value, st.speaker_country.value) == ("person", name, country)
+
+
+def test_a_meeting_to_be_held_leaves_the_meeting_in_view():
+    x = read("The Council of Foreign Ministers met in Tashkent on 29 July 2022. The ministers discussed the meeting of the "
+             "Council of Heads of State to be held in Samarkand in September. The sides expressed concern over the "
+             "situation in the region.")
+    assert x.statements[-1].meeting == x.meetings[0].key
 
 
 def test_according_to_a_person_gives_the_sentence_to_them():
