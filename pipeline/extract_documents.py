@@ -241,7 +241,8 @@ class DocumentReading:
         for part in ("body", "city", "year"):  # what any of them states, all that state it agree on
             if len({getattr(m, part).value for m in named if getattr(m, part) is not None}) > 1:
                 return None
-        return named[-1] if named else None
+        placed = [m for m in named if m.city or m.year or m.date]  # the mention that identifies it, where one does
+        return (placed or named)[-1] if named else None
 
     def _implied_meeting(self, d: DocumentMention, city: tuple[str, int, int], rule: Rule) -> MeetingMention:
         """The meeting a document named after a city implies (that city's meeting in the document's year)."""

@@ -56,6 +56,7 @@ class _Item:
 
     source: SourceText
     rows: SourceRows
+    meeting_ids: frozenset = frozenset()  # the meetings the source names, once its mentions are merged
 
 
 def resolve(extracted: Iterable[tuple[SourceText, SourceRows]], local: RowParts | None, ref: Reference,
@@ -105,6 +106,7 @@ class _Resolver:
                 own.append(rows.tables)
             self.warnings.extend(rows.warnings)
             self.meetings.add_source(x, rows.meetings)
+            x.meeting_ids = frozenset(self.meetings.of_mention.get(m.key) for m in rows.meetings) - {None}
             rows.meetings = []  # merged: let go (mentions are most of a large build's memory)
         if own is not None:
             local = RowParts()

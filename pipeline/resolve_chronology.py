@@ -19,7 +19,7 @@ class ChronologyLookup:
     def __init__(self, ref: Reference, warnings: list[Issue]):
         self.ref, self.rules, self.warnings = ref, rulebook_for(ref), warnings
         self.meeting_cache: dict[tuple, list[ChronologyEntry]] = {}
-        self.document_cache: dict[tuple, tuple[ChronologyEntry | None, Rule | None]] = {}
+        self.document_cache: dict[tuple, tuple[list[ChronologyEntry], list[ChronologyEntry]]] = {}
 
     def meeting(self, x, m: MeetingMention, rec: Fielded) -> ChronologyEntry | None:
         d, values = m.date, rec.values
@@ -78,18 +78,18 @@ class ChronologyLookup:
                 return False
         return True
 
-    def document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, Rule | None]:
-        """The one chronology meeting a document's date or title points to, and the rule that found it."""
+    def document(self, d: DocumentMention, named_here) -> tuple[ChronologyEntry | None, Rule | None]:
+        """The one chronology meeting a document's date or title points to, and the rule that found it;
+        `named_here(entry)` says whether the document's source names that meeting itself."""
         key = (d.date.value if d.date else None, d.title.value, d.year.value if d.year else None)
         if key not in self.document_cache:  # a document named again and again is matched once
-            self.document_cache[key] = self._document(d)
-        return self.document_cache[key]
-
-    def _document(self, d: DocumentMention) -> tuple[ChronologyEntry | None, Rule | None]:
-        by_date = self._by_date(d)
-        by_title = [] if by_date else self._by_title(d)
-        rule = self.rules.choose("chronology_document", {"date_in_chronology": bool(by_date),
-                                                         "title_in_chronology": len(by_title) == 1})
+            by_date = self._by_date(d)
+            self.document_cache[key] = (by_date, [] if by_date else self._by_title(d))
+        by_date, by_title = self.document_cache[key]
+        rule = self.rules.choose("chronology_document", {
+            "date_in_chronology": bool(by_date), "title_in_chronology": len(by_title) == 1,
+            "status_verb": d.status.value != self.ref.codes.statuses.default,
+            "meeting_in_source": lambda: len(by_title) == 1 and named_here(by_title[0])})
         return (by_date or by_title)[0] if rule else None, rule
 
     def _by_date(self, d: DocumentMention) -> list[ChronologyEntry]:

@@ -39,7 +39,7 @@ class DocumentRecords:
         if mid is not None:
             rec.put("meeting_id", mid, evidence_by(sid, d.sentence[0], d.sentence[1], self.ref.rules[d.meeting_rule]))
         else:
-            entry, rule = self.chronology.document(d)
+            entry, rule = self.chronology.document(d, lambda entry: self.meetings.id_of(entry) in x.meeting_ids)
             if entry is not None:
                 ev = evidence_by(sid, d.title.start, d.title.end, rule)
                 rec.put("meeting_id", self.meetings.from_chronology(entry, ev), ev)

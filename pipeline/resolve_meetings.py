@@ -211,6 +211,11 @@ class MeetingRecords:
         first, second, third, other = self.ref.lexicon.ordinal_suffixes
         return f"{n}{other if 10 <= n % 100 <= 20 else {1: first, 2: second, 3: third}.get(n % 10, other)}"
 
+    def id_of(self, entry: ChronologyEntry) -> str:
+        """The id a chronology meeting has here."""
+        place = entry.city or ("virtual" if entry.is_virtual else (entry.country_code or "unknown"))
+        return f"{entry.body}-{entry.year}-{slug(place)}"
+
     def from_chronology(self, entry: ChronologyEntry, ev: Ev) -> str:
         rec = Fielded(self.basis_rank)
         for name in ("body", "ordinal", "year", "country_code", "is_virtual"):
