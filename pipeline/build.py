@@ -34,10 +34,20 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
           workers: int | None = None, use_cache: bool = True) -> BuildResult:
     """Build the dataset from raw_dir into out_dir; raises PipelineError with every problem found.
 
-    Extraction and the frictionless gate run in `workers` processes (default: every core), with the
-    per-source cache beside out_dir; when the inputs match the existing build exactly, nothing is redone.
-    `progress(stage, message)` is called as each stage ends (the CLI shows it on long runs).
+    out_dir must be missing, empty or a folder a build made; one build writes it at a time (see
+    pipeline.outdir). Extraction and the frictionless gate run in `workers` processes (default: every
+    core), with the per-source cache beside out_dir; when the inputs match the existing build exactly,
+    nothing is redone. `progress(stage, message)` is called as each stage ends (the CLI shows it).
     """
+    from pipeline.outdir import claim
+
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be 1 or more, not {workers}")
+    with claim(out_dir):
+        return _build(raw_dir, out_dir, progress, workers, use_cache)
+
+
+def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cache: bool) -> BuildResult:
     from pipeline import cache
     from pipeline.conform import conform_all
     from pipeline.ingest import ingest
@@ -61,7 +71,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         return BuildResult(out_dir, report["row_counts"], [Issue(**w) for w in report["warnings"]], seconds, True)
     scratch = Scratch(out_dir)
     cores = workers or os.cpu_count() or 1
-    staging = None
+    staging = child = None
     texts = {s.source_id: s.text for s in corpus.sources}
     try:
         # extract and resolve in a forked child: the many small objects they make leave with it
@@ -105,6 +115,8 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
         finally:
             validation.close()
     finally:
+        if child is not None:
+            child.stop()  # a failed or interrupted build's: before its scratch folder goes
         scratch.remove()
         if staging is not None:
             staging.discard()  # a failed build's (a published one's folder has been moved into place)

@@ -36,7 +36,9 @@ def code_fingerprint(reference_checksum: str) -> str:
 
 def cache_dir(out_dir: Path) -> Path:
     """The per-source cache of the build into out_dir: a folder beside it."""
-    return out_dir.parent / f".{out_dir.name}.cache"
+    from pipeline.outdir import place_of
+
+    return place_of(out_dir).sibling("cache")
 
 
 def inputs_digest(fingerprint: str, corpus) -> str:

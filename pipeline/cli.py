@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # as a shell reports a process ended by SIGINT, SIGTERM
 MAX_SHOWN = 50
 
 
@@ -17,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="Build and check the SCO statements dataset.",
-        epilog="Exit codes: 0 success, 1 invalid input or output, 2 usage error.\n"
+        epilog="Exit codes: 0 success, 1 invalid input or output, 2 usage error, 130 Ctrl-C, 143 SIGTERM.\n"
                "Example: python -m pipeline build --raw raw --out build",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of UTF-8 .txt sources (default: raw/)")
     b.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder (default: build/)")
-    b.add_argument("--workers", type=int, default=None, help="processes for extraction and the frictionless gate (default: number of cores)")
+    b.add_argument("--workers", type=_positive, default=None, help="processes for extraction and the frictionless gate (default: number of cores)")
     b.add_argument("--no-cache", action="store_true", help="re-extract every source and rebuild even if up to date")
     v = sub.add_parser("validate", help="re-validate a built folder",
                        description="Check a built folder: checksums, schemas, keys, spans, frictionless, DuckDB.",
@@ -64,8 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)  # ends the build as Ctrl-C does: cleanly, one line
     try:
         return _run(args)
+    except (KeyboardInterrupt, Terminated) as stop:
+        if args.debug:
+            raise
+        what = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
+        kept = f"; {args.out} is as it was" if args.command == "build" else ""
+        print(f"error: {args.command} stopped by {what}: nothing was published{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else EXIT_TERMINATED
     except Exception as err:  # the CLI boundary: one line, no traceback unless --debug
         from pipeline.errors import PipelineError
 
@@ -142,6 +152,25 @@ def _run(args) -> int:
     if not args.quiet:
         print(f"{args.out}: valid")
     return EXIT_OK
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: raised where the main thread is, so the build's cleanup runs."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _positive(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _progress(stage: str, message: str) -> None:

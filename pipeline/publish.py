@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
+from pipeline.outdir import MARKER, marker_bytes, place_of, swap
 from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
-CARRIED_OVER = ("bench",)
 DUCKDB_MEMORY_LIMIT = "512MB"
 CSV_BATCH_ROWS = 65536  # loaded blocks are written to the file and evicted, not all kept in memory
 
@@ -33,10 +33,10 @@ class Staging:
     after forking any child, and `wait` for it before forking another."""
 
     def __init__(self, out_dir: Path, texts: dict[str, str], thread: bool = True):
-        out_dir = Path(out_dir).resolve()
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.out_dir = out_dir
-        self.folder = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+        place = place_of(out_dir)
+        place.home.mkdir(parents=True, exist_ok=True)
+        self.out_dir = place.out
+        self.folder = place.sibling("tmp", os.getpid())
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.folder.mkdir()
@@ -79,6 +79,7 @@ class Staging:
         raw_sources = [{"title": f"Source text {sid}", "path": f"texts/{sid}.txt"} for sid in self.sources]
         package = to_datapackage(__version__, created_timestamp(), files=files, sources=raw_sources)
         self.files["datapackage.json"] = _write(self.folder / "datapackage.json", json_bytes(package))
+        self.files[MARKER] = _write(self.folder / MARKER, marker_bytes(load_package()["name"], __version__))
         self.files["report.json"] = _write(self.folder / "report.json", json_bytes(report))
 
     def wait(self) -> dict[str, tuple[int, str]]:
@@ -111,7 +112,7 @@ def publish(staging: Staging, arrow: dict, report: dict, gate) -> None:
     if issues:
         raise PipelineError("publish", issues)
     _write_checksums(staging.folder, files)
-    _swap(staging.folder, staging.out_dir)
+    swap(staging.folder, staging.out_dir)
 
 
 def _meta_rows(report: dict, counts: dict[str, int]) -> dict:
@@ -266,15 +267,3 @@ def _files_under(folder: Path) -> list[str]:
                 elif entry.is_file():
                     found.append(name)
     return found
-
-
-def _swap(tmp: Path, out_dir: Path) -> None:
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    for name in CARRIED_OVER:  # not the dataset's: kept across rebuilds (build/bench/ of `make bench`)
-        if (out_dir / name).exists():
-            os.replace(out_dir / name, tmp / name)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old.exists():
-        shutil.rmtree(old)

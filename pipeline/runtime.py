@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 WARMED_UP = ("frictionless", "pandera.pandas", "duckdb", "pyarrow.csv", "pyarrow.parquet")  # validation, publish, gate
 
 
@@ -78,7 +79,7 @@ class Forked:
 
         context = multiprocessing.get_context("fork")
         reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=_hand_back, args=(functools.partial(fn, *args), writer))
+        self.process = context.Process(target=_hand_back, args=(functools.partial(fn, *args), writer, os.getpid()))
         self.process.start()
         writer.close()  # the child's alone now: its end of the pipe closes when it ends
         # received as soon as it is sent, as a pool's results are: the child need not wait for result()
@@ -109,9 +110,17 @@ class Forked:
         if self.process is not None:
             self.future.exception()  # the receiving thread joins the process before it sets this
 
+    def stop(self) -> None:
+        """End the child now if it is still running (the build is failing or interrupted); its own
+        children end with it."""
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
-def _hand_back(call: Callable, writer) -> None:
+
+def _hand_back(call: Callable, writer, parent: int) -> None:
     """In a forked child: call, and send (succeeded, result or exception) back through the pipe."""
+    as_child(parent)
     held = None
     try:
         value = call()
@@ -157,7 +166,7 @@ class ForkedPool:
         taken = context.Value("q", 0)  # the next item's index, shared by the workers
         for _ in range(count):  # every worker forked now, each with a pipe of its own for its results
             reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_serve, args=(fn, self.items, taken, writer), daemon=True)
+            process = context.Process(target=_serve, args=(fn, self.items, taken, writer, os.getpid()), daemon=True)
             process.start()
             writer.close()
             self.processes.append(process)
@@ -214,8 +223,9 @@ class ForkedPool:
         self.processes, self.readers = [], []
 
 
-def _serve(fn: Callable, items: list, taken, writer) -> None:
+def _serve(fn: Callable, items: list, taken, writer, parent: int) -> None:
     """A pool's worker: take the next item's index until none is left, send (index, succeeded, result)."""
+    as_child(parent)
     while True:
         with taken.get_lock():
             i = taken.value
@@ -289,12 +299,11 @@ class Scratch(Mapping):
     stage asks for one (validation and publishing look at one or two tables, or a few columns, at a time)."""
 
     def __init__(self, out_dir: Path):
-        out_dir = Path(out_dir).resolve()
-        self.folder = out_dir.parent / f".{out_dir.name}.work-{os.getpid()}"
-        for old in out_dir.parent.glob(f".{out_dir.name}.work-*"):  # what killed builds left
-            pid = old.name.rsplit("-", 1)[1]
-            if old == self.folder or (pid.isdigit() and not _running(int(pid))):
-                shutil.rmtree(old, ignore_errors=True)
+        from pipeline.outdir import place_of
+
+        self.folder = place_of(out_dir).sibling("work", os.getpid())  # (what killed builds left, the next one's claim clears)
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
 
     @property
@@ -338,15 +347,21 @@ class Scratch(Mapping):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
-    """Whether a process with this id exists."""
+def as_child(parent: int) -> None:
+    """First thing in a forked process: it ends (SIGKILL, from the kernel) when its parent does, however
+    the parent ends, and leaves Ctrl-C and SIGTERM to the parent (which stops it) rather than raising in
+    it; where the parent has ended already, it ends now."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's
-    return True
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pools' own teardown stops the workers
+    if os.getppid() != parent:
+        os._exit(1)
+
 
 
 class Clock:

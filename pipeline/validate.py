@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.errors import Issue
 from pipeline.paths import DUCKDB_NAME
-from pipeline.runtime import Forked
+from pipeline.runtime import Forked, as_child
 from pipeline.schemas import Table, load_tables, repeated_key_rows, to_pandera
 
 PANDERA_RULES = (("isin", "enum"), ("str_matches", "pattern"), ("greater_than_or_equal_to", "minimum"),
@@ -226,7 +227,8 @@ class FrictionlessGate:
         if self.workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(self.tasks)))
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(self.tasks)),
+                                            initializer=as_child, initargs=(os.getpid(),))
             self.futures = [self.pool.submit(_frictionless_resource, str(out_dir), *t) for t in self.tasks]
 
     def result(self) -> list[Issue]:

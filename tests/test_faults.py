@@ -1,0 +1,168 @@
+"""Fault injection: what an unlucky machine or a careless command does to a build (kills at several
+moments, two builds at once, an --out that is not a build, Ctrl-C and SIGTERM). Nothing a user had is
+lost, no process is left running, and the next build leaves no temporary folder behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.faults
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under folder (hidden ones too) and its sha256."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A synthetic corpus big enough (1.5 MB) that a build is still extracting a second after it starts."""
+    from bench.generate import generate
+
+    raw = tmp_path_factory.mktemp("corpus") / "raw"
+    generate(raw, 1.5)
+    return raw
+
+
+def start_build(raw: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """A build in a session of its own: its process group holds it and every process it forks."""
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--raw", str(raw), "--out", str(out),
+                             "--workers", "2", *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+
+
+def group_gone(pgid: int, wait: float = 10.0) -> bool:
+    """Whether every process of the group has ended (within `wait` seconds)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def leftovers(parent: Path, name: str = "out") -> set[str]:
+    """What lies beside the output folder besides it and its cache."""
+    return {p.name for p in parent.iterdir()} - {name, f".{name}.cache", "raw", "corpus"}
+
+
+# --- an --out that is not a build is refused, and keeps every byte ------------------------------
+
+@pytest.mark.parametrize("layout", ["raw-inside-out", "folder-with-notes", "regular-file"])
+def test_an_out_that_is_not_a_build_is_refused_before_any_work(tmp_path, layout):
+    raw = tmp_path / "d" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "a.txt").write_text("The Council of Heads of State met in Astana on 4 July 2024.", encoding="utf-8")
+    out = {"raw-inside-out": tmp_path / "d", "folder-with-notes": tmp_path / "notes",
+           "regular-file": tmp_path / "file.csv"}[layout]
+    if layout == "folder-with-notes":
+        out.mkdir()
+        (out / "notes.md").write_text("mine", encoding="utf-8")
+    if layout == "regular-file":
+        out.write_text("a,b\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = run_cli("build", "--raw", str(raw), "--out", str(out))
+    assert result.returncode == 1
+    assert str(out) in result.stderr and "[out_not_a_build]" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("workers", ["0", "-3", "two"])
+def test_workers_below_one_are_refused(tmp_path, workers):
+    result = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(tmp_path / "out"), "--workers", workers)
+    assert result.returncode == 2 and "--workers" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_users_own_files_in_a_build_survive_a_rebuild(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    (out / "my_notes.md").write_text("mine", encoding="utf-8")
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+    assert (out / "my_notes.md").read_text(encoding="utf-8") == "mine"
+
+
+# --- kills, signals, two builds at once ----------------------------------------------------------
+
+@pytest.mark.parametrize("after", [1.0, 2.5])
+def test_kill_9_of_the_build_leaves_no_process_and_the_next_build_no_leftovers(tmp_path, corpus, after):
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    before = snapshot(out)
+    build = start_build(corpus, out, "--no-cache")
+    time.sleep(after)
+    if build.poll() is None:
+        os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    assert group_gone(build.pid), "a process of the killed build is still running"
+    assert snapshot(out) == before or build.returncode == 0  # the last good build, unless it had finished
+    result = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert leftovers(tmp_path) == set()
+
+
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")])
+def test_sigterm_and_ctrl_c_end_the_build_with_one_line(tmp_path, corpus, sig, code, name):
+    out = tmp_path / "out"
+    build = start_build(corpus, out, "--no-cache")
+    time.sleep(1.5)
+    os.killpg(build.pid, sig) if sig == signal.SIGINT else os.kill(build.pid, sig)  # Ctrl-C reaches the group
+    _, stderr = build.communicate(timeout=60)
+    assert build.returncode == code, stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"error: build stopped by {name}")
+    assert "Traceback" not in stderr
+    assert group_gone(build.pid)
+    assert not out.exists() and leftovers(tmp_path) == set()
+
+
+def test_two_builds_into_one_folder_never_collide(tmp_path, corpus):
+    out = tmp_path / "out"
+    first = start_build(corpus, out, "--no-cache")
+    time.sleep(0.5)
+    second = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out))
+    assert second.returncode == 1 and "[out_busy]" in second.stderr
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert run_cli("validate", "--out", str(out)).returncode == 0
+    assert leftovers(tmp_path) == set()
+
+
+def test_a_publish_cut_between_its_renames_is_put_back(tmp_path):
+    from pipeline.outdir import claim
+
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    before = snapshot(out)
+    os.replace(out, tmp_path / ".out.old-99999")  # as a kill between the two renames leaves it
+    (tmp_path / ".out.tmp-99999").mkdir()
+    with claim(out):
+        assert snapshot(out) == before
+    assert leftovers(tmp_path) == set()
+
+
+def test_a_mount_point_is_published_inside(tmp_path, monkeypatch):
+    from pipeline.build import build
+
+    out = tmp_path / "volume"
+    out.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == out or real(p))
+    build(ROOT / "raw", out, workers=1)
+    build(ROOT / "raw", out, workers=1, use_cache=False)
+    assert (out / "datapackage.json").is_file() and run_cli("validate", "--out", str(out)).returncode == 0
+    assert {p.name for p in out.iterdir() if p.name.startswith(".")} <= {".cache", ".sco-statements-build"}
+    assert {p.name for p in tmp_path.iterdir()} == {"volume"}
