@@ -76,8 +76,8 @@ def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cach
     try:
         # extract and resolve in a forked child: the many small objects they make leave with it
         extracted_all = forked_event() if cores > 1 else None  # set by the child once its workers are done
-        child = Forked(_extract_and_resolve, corpus.sources, ref, fingerprint,
-                       cache.cache_dir(out_dir) if use_cache else None, cores, scratch.parts, progress, extracted_all)
+        child = Forked(_extract_and_resolve, corpus.sources, ref, fingerprint, cache.cache_dir(out_dir), use_cache,
+                       cores, scratch.parts, progress, extracted_all)
         if extracted_all is not None:  # while the child resolves on one core, this one readies the next stages
             while not extracted_all.wait(0.05) and not child.done():
                 pass
@@ -123,10 +123,11 @@ def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cach
     return BuildResult(out_dir, counts, warnings, seconds, extracted=extracted)
 
 
-def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, parts_dir: Path,
+def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path, reuse: bool, workers: int, parts_dir: Path,
                          progress, extracted_all=None) -> tuple:
-    """Extract every source (its rows into parts_dir) and resolve the mentions into records: the
-    Resolved records, how many sources were extracted anew, and the two stages' seconds.
+    """Extract every source (its rows into parts_dir; from the cache where `reuse` and it holds a sound
+    entry, which every extraction writes) and resolve the mentions into records: the Resolved records,
+    how many sources were extracted anew, and the two stages' seconds.
     `extracted_all`, an event, is set once extraction is over (the parent then uses the idle core)."""
     from pipeline.extraction import extract_corpus
     from pipeline.resolve import resolve
@@ -141,7 +142,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
 
     def as_extracted():  # each source as soon as it is extracted: resolve merges its meetings meanwhile
         with clock("extract") as say:
-            yield from extract_corpus(sources, ref, fingerprint, cache_dir, workers, local, counts)
+            yield from extract_corpus(sources, ref, fingerprint, cache_dir, workers, local, counts, reuse)
             say(f"{counts['meetings']} meeting and {counts['documents']} document mention(s); "
                 f"{counts['reused']} of {len(sources)} source(s) from the cache")
         if extracted_all is not None:
@@ -151,6 +152,7 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path | None,
     with no_cycle_collection(resume=not child):  # here and in the workers forked here
         resolved = resolve(as_extracted(), local, ref, workers, keep=left_to_exit if child else None)
         seconds["resolve"] = round(time.perf_counter() - counts["resolve_start"], 3)
+        resolved.warnings[:0] = counts["cache_warnings"]  # said in the report, before the sources' own
     clock.say("resolve", f"{len(resolved.tables['meetings'])} meeting and {len(resolved.tables['documents'])} "
                          f"document record(s) ({seconds['resolve']:.1f} s)")
     result = (resolved, len(sources) - counts["reused"], seconds)

@@ -46,9 +46,9 @@ def inputs_digest(fingerprint: str, corpus) -> str:
     digest = hashlib.sha256(fingerprint.encode())
     for path in sorted(SCHEMAS_DIR.glob("*")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for s in corpus.sources:
+    for s in corpus.sources:  # what they are, not how --raw was spelt
         digest.update("\0".join((s.source_id, s.sha256, s.path, s.title or "", s.license or "",
-                                  s.published_date or "", s.origin)).encode())
+                                  s.published_date or "")).encode())
     digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
     return digest.hexdigest()
 
@@ -65,34 +65,70 @@ def up_to_date(out_dir: Path, inputs: str) -> bool:
 
 
 def cache_key(source: SourceText, fingerprint: str) -> str:
-    """The cache file name for one source."""
-    return hashlib.sha256("\0".join((fingerprint, source.sha256, source.source_id, source.origin,
+    """The cache file name for one source: its bytes and metadata, never how --raw was spelt."""
+    return hashlib.sha256("\0".join((fingerprint, source.sha256, source.source_id,
                                      source.published_date or "")).encode()).hexdigest()
 
 
-def load(folder: Path, key: str, source: SourceText) -> SourceRows | None:
-    """The cached mentions and rows (as columns) of a source, or None."""
+def load(folder: Path, key: str, source: SourceText) -> tuple[SourceRows | None, str | None]:
+    """The cached mentions and rows (as columns) of a source, or None; and, for an entry that is there
+    but not to be trusted, why (it is extracted again)."""
     path = folder / f"{key}.json"
-    if not path.is_file():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data["source_id"] != source.source_id:
-            return None
-        return SourceRows(source_id=data["source_id"], meetings=_decode(data["meetings"]),
-                          documents=_decode(data["documents"]), warnings=_decode(data["warnings"]),
-                          tables=data["tables"])
-    except (ValueError, KeyError, TypeError):
-        return None  # a damaged cache file is rebuilt, never trusted
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as err:
+        return None, f"unreadable ({err.strerror})"
+    digest, _, body = data.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        return None, "its content does not match its digest (edited or damaged)"
+    try:
+        entry = json.loads(body)
+        rows = SourceRows(source_id=entry["source_id"], meetings=_decode(entry["meetings"]),
+                          documents=_decode(entry["documents"]), warnings=_decode(entry["warnings"]),
+                          tables=entry["tables"])
+        problem = _type_problem(rows, source)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        return None, f"it does not fit the types ({type(err).__name__})"
+    if problem:
+        return None, problem
+    if entry.get("origin") and entry["origin"] != source.origin:  # messages name the file as this build does
+        rows.warnings = [dataclasses.replace(w, where=w.where.replace(entry["origin"], source.origin, 1))
+                         for w in rows.warnings]
+    return rows, None
 
 
-def store(folder: Path, key: str, rows: SourceRows) -> None:
-    """Write one source's mentions and rows (atomically, so a killed build never leaves half a file)."""
+def _type_problem(rows: SourceRows, source: SourceText) -> str | None:
+    """What in a decoded entry does not fit the types a build expects, or None."""
+    from pipeline.source_rows import LINK_COLUMNS, LOCAL_TABLES, bare_schema
+
+    if rows.source_id != source.source_id:
+        return "it is another source's"
+    if not all(isinstance(m, MeetingMention) for m in rows.meetings) or \
+            not all(isinstance(d, DocumentMention) for d in rows.documents) or \
+            not all(isinstance(w, Issue) for w in rows.warnings):
+        return "it does not fit the types (mentions)"
+    expected = {name: [f.name for f in bare_schema(name)] for name in LOCAL_TABLES} | {"links": list(LINK_COLUMNS)}
+    if not isinstance(rows.tables, dict) or set(rows.tables) != set(expected):
+        return "it does not fit the types (tables)"
+    for name, columns in expected.items():
+        table = rows.tables[name]
+        if not isinstance(table, dict) or list(table) != columns or not all(isinstance(v, list) for v in table.values()) \
+                or len({len(v) for v in table.values()}) > 1:
+            return f"it does not fit the types ({name})"
+    return None
+
+
+def store(folder: Path, key: str, rows: SourceRows, origin: str = "") -> None:
+    """Write one source's mentions and rows, with the digest of its content on the first line (checked on
+    load), atomically: a killed build never leaves half a file, two never write one temporary file."""
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"source_id": rows.source_id, "meetings": _encode(rows.meetings), "documents": _encode(rows.documents),
-            "warnings": _encode(rows.warnings), "tables": rows.tables}
-    tmp = folder / f".{key}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    data = {"source_id": rows.source_id, "origin": origin, "meetings": _encode(rows.meetings),
+            "documents": _encode(rows.documents), "warnings": _encode(rows.warnings), "tables": rows.tables}
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    tmp = folder / f".{key}.{os.getpid()}.tmp"
+    tmp.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     tmp.replace(folder / f"{key}.json")
 
 

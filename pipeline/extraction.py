@@ -7,18 +7,20 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipeline.errors import Issue
 from pipeline.runtime import ForkedPool
 
 CACHED_RUN = 64  # cached sources in a row are written as one part of at most this many
 
 
 def extract_corpus(sources, ref, fingerprint: str, cache_dir: Path | None, workers: int, local,
-                   counts: dict) -> Iterator[tuple]:
+                   counts: dict, reuse: bool = True) -> Iterator[tuple]:
     """Each source and its mentions, yielded in source order as soon as it and every source before it are
     extracted (or come from the cache). Every source's own rows go into parts in `local`'s folder (in
     source order; `local` holds them all once this is exhausted) and `counts` gets the mentions found
-    and the sources taken from the cache. Misses are extracted by `workers` forked processes, in
-    contiguous chunks whose rows a worker writes as one part; workers fill the cache."""
+    and the sources taken from the cache (none unless `reuse`), and `cache_warnings` the entries found
+    wanting. Misses are extracted by `workers` forked processes, in contiguous chunks whose rows a
+    worker writes as one part; workers fill the cache."""
     from pipeline import cache
     from pipeline.source_rows import combine_rows, write_part
 
@@ -36,8 +38,12 @@ def extract_corpus(sources, ref, fingerprint: str, cache_dir: Path | None, worke
 
     keys = [cache.cache_key(s, fingerprint) for s in sources]
     todo = []
+    rebuilt = counts.setdefault("cache_warnings", [])
     for i, (source, key) in enumerate(zip(sources, keys)):
-        hit = cache.load(cache_dir, key, source) if cache_dir else None
+        hit, problem = cache.load(cache_dir, key, source) if cache_dir and reuse else (None, None)
+        if problem is not None:
+            rebuilt.append(Issue(source.origin or source.path, "cache_entry_rebuilt",
+                                 f"its cache entry was not used: {problem}; extracted again"))
         if hit is None or len(run) == CACHED_RUN:
             write_run()
         if hit is None:
@@ -97,7 +103,7 @@ def _extract_chunk(sources, keys, cache_dir: Path | None, parts_dir: Path, stem:
     for source, key in zip(sources, keys):
         rows = source_rows(extract(source, ref), ref)
         if cache_dir:
-            cache.store(cache_dir, key, rows)
+            cache.store(cache_dir, key, rows, source.origin)
         parts.append(rows.tables)
         rows.tables = {}
         light.append(rows)

@@ -166,3 +166,59 @@ def test_a_mount_point_is_published_inside(tmp_path, monkeypatch):
     assert (out / "datapackage.json").is_file() and run_cli("validate", "--out", str(out)).returncode == 0
     assert {p.name for p in out.iterdir() if p.name.startswith(".")} <= {".cache", ".sco-statements-build"}
     assert {p.name for p in tmp_path.iterdir()} == {"volume"}
+
+
+# --- a cache that cannot lie -----------------------------------------------------------------
+
+@pytest.mark.parametrize("edit", ["changed-value", "wrong-types", "not-json"])
+def test_an_edited_cache_entry_is_extracted_again_with_a_warning(tmp_path, edit):
+    import json
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("The Council of Heads of State met in Sochi on 5 May 2030. The leaders stressed "
+                               "that terrorism must be fought.", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(raw), "--out", str(out), "-q").returncode == 0
+    before = snapshot(out)
+    [entry] = (tmp_path / ".out.cache").glob("*.json")
+    digest, _, body = entry.read_bytes().partition(b"\n")
+    if edit == "changed-value":
+        body = body.replace(b"Sochi", b"Paris")
+    elif edit == "wrong-types":  # with a digest that fits: only the types can tell
+        data = json.loads(body)
+        data["tables"]["statements"]["char_start"] = "many"
+        body = json.dumps(data).encode()
+        digest = hashlib.sha256(body).hexdigest().encode()
+    else:
+        body = b"{not json"
+    entry.write_bytes(digest + b"\n" + body)
+    (raw / "b.txt").write_text("The prime ministers met in Minsk on 1 March 2031.", encoding="utf-8")  # a rebuild
+    result = run_cli("build", "--raw", str(raw), "--out", str(out), "-v")
+    assert result.returncode == 0, result.stderr
+    assert "a.txt: its cache entry was not used" in result.stderr and "[cache_entry_rebuilt]" in result.stderr
+    assert "Paris" not in (out / "csv" / "meetings.csv").read_text(encoding="utf-8")
+    assert {k: v for k, v in snapshot(out).items() if k.startswith("texts/a")} == \
+        {k: v for k, v in before.items() if k.startswith("texts/a")}
+
+
+def test_no_cache_replaces_a_bad_entry(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    for entry in (tmp_path / ".out.cache").glob("*.json"):
+        entry.write_bytes(b"0\n{}")
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+    (out / "report.json").unlink()  # not up to date: the cache is read
+    result = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-v")
+    assert result.returncode == 0 and "cache_entry_rebuilt" not in result.stderr
+
+
+def test_the_cache_does_not_depend_on_how_raw_is_spelt(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("The Council of Heads of State met in Astana on 4 July 2024.", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(raw), "--out", str(out), "-q").returncode == 0
+    relative = os.path.relpath(raw, ROOT)
+    result = run_cli("build", "--raw", relative, "--out", str(out), "-v")
+    assert result.returncode == 0 and "is up to date" in result.stdout
