@@ -131,6 +131,8 @@ def validate_folder(out_dir: Path, rule_ids: set[str] | None = None) -> list[Iss
     if not (out_dir / "datapackage.json").is_file():
         return [Issue(str(out_dir), "not_a_build", "no datapackage.json: not a built folder")]
     issues = checksum_issues(out_dir)  # reported, and the tables are still checked
+    package = _package_issues(out_dir)
+    issues.extend(package)
     frames = {}
     unreadable = []
     for name, table in load_tables().items():
@@ -152,9 +154,36 @@ def validate_folder(out_dir: Path, rule_ids: set[str] | None = None) -> list[Iss
         else:
             issues.append(Issue(str(p), "text_missing", "the source's text is missing, spans cannot be checked"))
     issues.extend(validate(frames, texts, rule_ids))
-    issues.extend(frictionless_issues(out_dir))
-    issues.extend(duckdb_issues(out_dir, frames))
+    if not package:  # frictionless reads the descriptor: only a sound one
+        try:
+            issues.extend(frictionless_issues(out_dir))
+        except Exception as err:  # noqa: BLE001 - a damaged file is a line of the report, never an exception
+            issues.append(Issue(str(out_dir), "frictionless_failed", f"frictionless could not check it: {_said(err)}"))
+    try:
+        issues.extend(duckdb_issues(out_dir, frames))
+    except Exception as err:  # noqa: BLE001 - as above
+        issues.append(Issue(str(out_dir / DUCKDB_NAME), "duckdb_failed", f"DuckDB could not check it: {_said(err)}"))
     return issues
+
+
+def _said(err: Exception) -> str:
+    """An exception on one line."""
+    first = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+def _package_issues(out_dir: Path) -> list[Issue]:
+    """datapackage.json reads as JSON and describes every table the schemas declare."""
+    import json
+
+    path = out_dir / "datapackage.json"
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+        names = {r.get("name") for r in package.get("resources", [])}
+    except (OSError, ValueError, AttributeError, TypeError) as err:
+        return [Issue(str(path), "datapackage_unreadable", f"not a readable data package ({type(err).__name__})")]
+    return [Issue(str(path), "datapackage_resource_missing", "the table has no resource in datapackage.json", table=name)
+            for name in load_tables() if name not in names]
 
 
 def read_csv_table(path: Path, table: Table):
@@ -390,7 +419,8 @@ def _whole_file_issues(path: Path, resource: dict) -> list[dict]:
 
 
 def duckdb_issues(out_dir: Path, frames: dict) -> list[Issue]:
-    """The DuckDB file holds every table with the same row count as the CSV package."""
+    """The DuckDB file holds every table with the same rows as the Parquet copy (which SHA256SUMS
+    covers; DuckDB's own bytes differ from build to build, so its content is what is checked)."""
     import duckdb
 
     path = out_dir / DUCKDB_NAME
@@ -407,6 +437,14 @@ def duckdb_issues(out_dir: Path, frames: dict) -> list[Issue]:
             n = con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             if n != len(frame):
                 issues.append(Issue(str(path), "duckdb_row_count", f"{n} rows in DuckDB, {len(frame)} in CSV", table=name))
+                continue
+            parquet = out_dir / "parquet" / f"{name}.parquet"
+            if parquet.is_file():
+                other = str(parquet).replace("'", "''")
+                differ = con.sql(f"SELECT count(*) FROM ((SELECT * FROM {name} EXCEPT ALL SELECT * FROM read_parquet('{other}')) "
+                                 f"UNION ALL (SELECT * FROM read_parquet('{other}') EXCEPT ALL SELECT * FROM {name}))").fetchall()[0][0]
+                if differ:
+                    issues.append(Issue(str(path), "duckdb_content", f"{differ} row(s) differ from the Parquet copy", table=name))
     finally:
         con.close()
     return issues
@@ -526,16 +564,33 @@ def _arrow(series):
 
 
 def checksum_issues(out_dir: Path) -> list[Issue]:
-    """Files listed in SHA256SUMS that are missing or whose bytes differ."""
+    """Files listed in SHA256SUMS that are missing or whose bytes differ, and files of the build it does
+    not list (added, or their line removed). The DuckDB file is checked by content (duckdb_issues)."""
+    from pipeline.outdir import published
+
     sums = out_dir / "SHA256SUMS"
     if not sums.is_file():
         return [Issue(str(sums), "checksums_missing", "SHA256SUMS is missing")]
-    issues = []
-    for line_no, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+    issues, listed = [], set()
+    try:
+        lines = sums.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        return [Issue(str(sums), "checksums_unreadable", f"SHA256SUMS cannot be read ({type(err).__name__})")]
+    for line_no, line in enumerate(lines, start=1):
         digest, _, rel = line.partition("  ")
+        listed.add(rel)
         path = out_dir / rel
         if not path.is_file():
             issues.append(Issue(f"{sums}:{line_no}", "checksum_file_missing", "listed file is missing", value=rel))
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        elif _file_sha256(path) != digest:
             issues.append(Issue(f"{sums}:{line_no}", "checksum_mismatch", "file's bytes differ from SHA256SUMS", value=rel))
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir).as_posix()
+        if path.is_file() and published(rel.split("/")[0]) and rel not in listed and rel not in ("SHA256SUMS", DUCKDB_NAME):
+            issues.append(Issue(str(sums), "checksum_unlisted", "a file of the build that SHA256SUMS does not list", value=rel))
     return issues
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -222,3 +222,56 @@ def test_the_cache_does_not_depend_on_how_raw_is_spelt(tmp_path):
     relative = os.path.relpath(raw, ROOT)
     result = run_cli("build", "--raw", relative, "--out", str(out), "-v")
     assert result.returncode == 0 and "is up to date" in result.stdout
+
+
+# --- validate has no holes -------------------------------------------------------------------
+
+@pytest.fixture
+def built(tmp_path) -> Path:
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    return out
+
+
+def _drop_line(sums: Path, rel: str) -> None:
+    sums.write_text("".join(line for line in sums.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if not line.rstrip("\n").endswith(f"  {rel}")), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage, code", [
+    ("parquet-edited-and-unlisted", "checksum_unlisted"),
+    ("file-added", "checksum_unlisted"),
+    ("datapackage-broken", "datapackage_unreadable"),
+    ("resource-removed", "datapackage_resource_missing"),
+    ("duckdb-broken", "duckdb_failed"),
+])
+def test_validate_reports_every_damage_as_a_line(built, damage, code):
+    import json
+
+    sums = built / "SHA256SUMS"
+    if damage == "parquet-edited-and-unlisted":
+        path = built / "parquet" / "themes.parquet"
+        path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+        _drop_line(sums, "parquet/themes.parquet")
+    elif damage == "file-added":
+        (built / "csv" / "extra.csv").write_text("a\n1\n", encoding="utf-8")
+    elif damage == "datapackage-broken":
+        (built / "datapackage.json").write_text("{", encoding="utf-8")
+    elif damage == "resource-removed":
+        package = json.loads((built / "datapackage.json").read_text(encoding="utf-8"))
+        package["resources"] = [r for r in package["resources"] if r["name"] != "themes"]
+        (built / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    else:
+        (built / "sco_statements.duckdb").write_bytes(b"not a database")
+    result = run_cli("validate", "--out", str(built))
+    assert result.returncode == 1 and f"[{code}]" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sha256sums_is_the_same_for_the_same_inputs(tmp_path):
+    sums = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+        sums.append((out / "SHA256SUMS").read_bytes())
+    assert sums[0] == sums[1]
