@@ -54,6 +54,15 @@ def group_gone(pgid: int, wait: float = 10.0) -> bool:
     return False
 
 
+def copy_build(seed_build: Path, out: Path) -> Path:
+    """A copy of the session's build of raw/ (and its cache), as if built into `out`."""
+    import shutil
+
+    shutil.copytree(seed_build, out)
+    shutil.copytree(seed_build.parent / f".{seed_build.name}.cache", out.parent / f".{out.name}.cache")
+    return out
+
+
 def leftovers(parent: Path, name: str = "out") -> set[str]:
     """What lies beside the output folder besides it and its cache."""
     return {p.name for p in parent.iterdir()} - {name, f".{name}.cache", "raw", "corpus"}
@@ -88,9 +97,8 @@ def test_workers_below_one_are_refused(tmp_path, workers):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_users_own_files_in_a_build_survive_a_rebuild(tmp_path):
-    out = tmp_path / "out"
-    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+def test_a_users_own_files_in_a_build_survive_a_rebuild(tmp_path, seed_build):
+    out = copy_build(seed_build, tmp_path / "out")
     (out / "my_notes.md").write_text("mine", encoding="utf-8")
     assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
     assert (out / "my_notes.md").read_text(encoding="utf-8") == "mine"
@@ -99,9 +107,8 @@ def test_a_users_own_files_in_a_build_survive_a_rebuild(tmp_path):
 # --- kills, signals, two builds at once ----------------------------------------------------------
 
 @pytest.mark.parametrize("after", [1.0, 2.5])
-def test_kill_9_of_the_build_leaves_no_process_and_the_next_build_no_leftovers(tmp_path, corpus, after):
-    out = tmp_path / "out"
-    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+def test_kill_9_of_the_build_leaves_no_process_and_the_next_build_no_leftovers(tmp_path, corpus, after, seed_build):
+    out = copy_build(seed_build, tmp_path / "out")
     before = snapshot(out)
     build = start_build(corpus, out, "--no-cache")
     time.sleep(after)
@@ -129,23 +136,20 @@ def test_sigterm_and_ctrl_c_end_the_build_with_one_line(tmp_path, corpus, sig, c
     assert not out.exists() and leftovers(tmp_path) == set()
 
 
-def test_two_builds_into_one_folder_never_collide(tmp_path, corpus):
+def test_two_builds_into_one_folder_never_collide(tmp_path):
     out = tmp_path / "out"
-    first = start_build(corpus, out, "--no-cache")
-    time.sleep(0.5)
-    second = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out))
-    assert second.returncode == 1 and "[out_busy]" in second.stderr
-    _, stderr = first.communicate(timeout=120)
-    assert first.returncode == 0, stderr
+    builds = [start_build(ROOT / "raw", out) for _ in range(2)]  # at once: one holds the lock while the other asks
+    ends = [(b.wait(timeout=120), b.stderr.read()) for b in builds]
+    assert sorted(code for code, _ in ends) == [0, 1], ends
+    assert "[out_busy]" in next(err for code, err in ends if code == 1)
     assert run_cli("validate", "--out", str(out)).returncode == 0
     assert leftovers(tmp_path) == set()
 
 
-def test_a_publish_cut_between_its_renames_is_put_back(tmp_path):
+def test_a_publish_cut_between_its_renames_is_put_back(tmp_path, seed_build):
     from pipeline.outdir import claim
 
-    out = tmp_path / "out"
-    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+    out = copy_build(seed_build, tmp_path / "out")
     before = snapshot(out)
     os.replace(out, tmp_path / ".out.old-99999")  # as a kill between the two renames leaves it
     (tmp_path / ".out.tmp-99999").mkdir()
@@ -202,9 +206,8 @@ def test_an_edited_cache_entry_is_extracted_again_with_a_warning(tmp_path, edit)
         {k: v for k, v in before.items() if k.startswith("texts/a")}
 
 
-def test_no_cache_replaces_a_bad_entry(tmp_path):
-    out = tmp_path / "out"
-    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
+def test_no_cache_replaces_a_bad_entry(tmp_path, seed_build):
+    out = copy_build(seed_build, tmp_path / "out")
     for entry in (tmp_path / ".out.cache").glob("*.json"):
         entry.write_bytes(b"0\n{}")
     assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
@@ -227,10 +230,8 @@ def test_the_cache_does_not_depend_on_how_raw_is_spelt(tmp_path):
 # --- validate has no holes -------------------------------------------------------------------
 
 @pytest.fixture
-def built(tmp_path) -> Path:
-    out = tmp_path / "out"
-    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q").returncode == 0
-    return out
+def built(tmp_path, seed_build) -> Path:
+    return copy_build(seed_build, tmp_path / "out")
 
 
 def _drop_line(sums: Path, rel: str) -> None:
@@ -268,10 +269,7 @@ def test_validate_reports_every_damage_as_a_line(built, damage, code):
     assert "Traceback" not in result.stderr
 
 
-def test_sha256sums_is_the_same_for_the_same_inputs(tmp_path):
-    sums = []
-    for name in ("a", "b"):
-        out = tmp_path / name
-        assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
-        sums.append((out / "SHA256SUMS").read_bytes())
-    assert sums[0] == sums[1]
+def test_sha256sums_is_the_same_for_the_same_inputs(tmp_path, seed_build):
+    out = tmp_path / "again"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+    assert (out / "SHA256SUMS").read_bytes() == (seed_build / "SHA256SUMS").read_bytes()
