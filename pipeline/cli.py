@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(err, PipelineError):
             _print_issues(err.issues, f"{args.command} failed at {err.stage}")
             return EXIT_INVALID
+        if isinstance(err, OSError) and err.filename:  # a full disk, a folder one may not write: name the file
+            print(f"error: {err.filename}: {err.strerror} (run with --debug for a traceback)", file=sys.stderr)
+            return EXIT_INVALID
         print(f"error: {type(err).__name__}: {err} (run with --debug for a traceback)", file=sys.stderr)
         return EXIT_INVALID
 

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import functools
 import hashlib
+import io
 import os
 import re
 import stat
@@ -23,6 +24,9 @@ from pipeline.paths import MANIFEST_NAME
 
 MANIFEST_COLUMNS = ("source_id", "path", "title", "sha256", "license", "published_date")
 SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MAX_ID = 200  # a source id names files (texts/<id>.txt): well under any file system's limit on a name
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Sentence ends: terminal punctuation, optional closing quotes/brackets, whitespace, then a
 # capital, digit or opening quote (`Matcher.sentences` leaves out the lexicon's abbreviations). The punctuation
 # is part of the match (the sentence ends one past the match's start), so that the regex engine
@@ -76,9 +80,12 @@ def ingest(raw_dir: Path) -> Corpus:
     """Read every source of a raw folder (manifest-listed, or every .txt), in source_id order."""
     raw_dir = Path(raw_dir)
     issues: list[Issue] = []
+    if raw_dir.exists() and not raw_dir.is_dir():
+        raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "--raw is a file; give the folder of sources")])
     if not raw_dir.is_dir():
         raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "raw folder does not exist")])
     entries, warnings = _read_manifest(raw_dir, issues)
+    warnings += _unread_files(raw_dir, entries)
     sources = []
     root = raw_dir.resolve()
     for entry in entries:
@@ -113,46 +120,84 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _text_files(raw_dir: Path) -> list[Path]:
+    """The raw folder's text files: .txt in any case (".TXT" too)."""
+    return sorted(p for p in raw_dir.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+
+
+def _unread_files(raw_dir: Path, entries: list[dict]) -> list[Issue]:
+    """A warning for each file of the raw folder that the build does not read (not listed in the
+    manifest, or not a text file), so that none is left out without a word."""
+    listed = {Path(e["path"]).as_posix() for e in entries if e.get("path")}
+    out = []
+    for p in sorted(raw_dir.iterdir()):
+        if p.name == MANIFEST_NAME or p.name.startswith(".") or not p.is_file() or p.name in listed:
+            continue
+        why = ("not listed in manifest.csv" if (raw_dir / MANIFEST_NAME).exists() and p.suffix.lower() == ".txt"
+               else "not a .txt file")
+        out.append(Issue(str(p), "file_not_read", f"{why}; left out of the build"))
+    return out
+
+
 def _read_manifest(raw_dir: Path, issues: list[Issue]) -> tuple[list[dict], list[Issue]]:
     manifest = raw_dir / MANIFEST_NAME
     if not manifest.exists():
         entries = [{"source_id": p.stem, "path": p.name, "title": None, "sha256": None,
                     "license": None, "published_date": None}
-                   for p in sorted(raw_dir.glob("*.txt"))]
+                   for p in _text_files(raw_dir)]
         warning = Issue(str(manifest), "manifest_missing",
                         f"no manifest: {len(entries)} .txt file(s) read with default metadata")
         if not entries:
             issues.append(Issue(str(raw_dir), "no_sources", "no .txt sources and no manifest"))
         return entries, [warning]
-    with open(manifest, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ("source_id", "path") if c not in (reader.fieldnames or [])]
-        if missing:
-            issues.append(Issue(f"{manifest}:1", "manifest_columns", f"manifest lacks column(s) {', '.join(missing)}"))
-            return [], []
-        entries = []
-        seen = set()
-        for line, row in enumerate(reader, start=2):
-            entry = {c: (row.get(c) or "").strip() or None for c in MANIFEST_COLUMNS}
-            where = f"{manifest}:{line}"
-            if not entry["source_id"] or not SOURCE_ID.match(entry["source_id"]):
-                issues.append(Issue(where, "manifest_source_id", "source_id must be letters, digits, '_', '-' or '.'",
-                                    value=entry["source_id"]))
+    data = manifest.read_bytes()
+    try:  # utf-8-sig: a spreadsheet program saves a byte-order mark first
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        issues.append(Issue(f"{manifest}:{line}", "manifest_encoding", "the manifest is not valid UTF-8"))
+        return [], []
+    return _manifest_entries(manifest, list(csv.reader(io.StringIO(text, newline=""))), issues), []
+
+
+def _manifest_entries(manifest: Path, rows: list[list[str]], issues: list[Issue]) -> list[dict]:
+    """The manifest's rows as entries, each checked; a bad row is an issue naming its line."""
+    header = rows[0] if rows else []
+    reader = ((line, dict(zip(header, row))) for line, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row))
+    missing = [c for c in ("source_id", "path") if c not in header]
+    if missing:
+        issues.append(Issue(f"{manifest}:1", "manifest_columns", f"manifest lacks column(s) {', '.join(missing)}"))
+        return []
+    entries = []
+    seen = set()
+    for line, row in reader:
+        entry = {c: (row.get(c) or "").strip() or None for c in MANIFEST_COLUMNS}
+        where = f"{manifest}:{line}"
+        if not entry["source_id"] or not SOURCE_ID.match(entry["source_id"]) or len(entry["source_id"]) > MAX_ID:
+            issues.append(Issue(where, "manifest_source_id", f"source_id must be letters, digits, '_', '-' or '.', "
+                                f"at most {MAX_ID} of them", value=(entry["source_id"] or "")[:MAX_ID + 10]))
+            continue
+        bad = next((c for c in ("title", "license", "path") if entry[c] and CONTROL.search(entry[c])), None)
+        if bad:
+            issues.append(Issue(where, "manifest_value", f"{bad} holds a control character (a NUL byte, say)",
+                                value=entry[bad][:80]))
+            continue
+        if entry["source_id"] in seen:
+            issues.append(Issue(where, "manifest_duplicate_id", "source_id listed twice", value=entry["source_id"]))
+            continue
+        seen.add(entry["source_id"])
+        if entry["published_date"]:
+            try:
+                if not ISO_DATE.match(entry["published_date"]):  # fromisoformat takes 20200101 too
+                    raise ValueError(entry["published_date"])
+                dt.date.fromisoformat(entry["published_date"])
+            except ValueError:
+                issues.append(Issue(where, "manifest_date", "published_date is not an ISO date (YYYY-MM-DD)",
+                                    value=entry["published_date"]))
                 continue
-            if entry["source_id"] in seen:
-                issues.append(Issue(where, "manifest_duplicate_id", "source_id listed twice", value=entry["source_id"]))
-                continue
-            seen.add(entry["source_id"])
-            if entry["published_date"]:
-                try:
-                    dt.date.fromisoformat(entry["published_date"])
-                except ValueError:
-                    issues.append(Issue(where, "manifest_date", "published_date is not an ISO date (YYYY-MM-DD)",
-                                        value=entry["published_date"]))
-                    continue
-            entry["line"] = line
-            entries.append(entry)
-    return entries, []
+        entry["line"] = line
+        entries.append(entry)
+    return entries
 
 
 def _read_source(raw_dir: Path, entry: dict, issues: list[Issue], root: Path) -> SourceText | None:

@@ -273,3 +273,50 @@ def test_sha256sums_is_the_same_for_the_same_inputs(tmp_path, seed_build):
     out = tmp_path / "again"
     assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
     assert (out / "SHA256SUMS").read_bytes() == (seed_build / "SHA256SUMS").read_bytes()
+
+
+# --- inputs: every fault is a clear line naming the file (and line) ------------------------------
+
+MANIFEST_HEAD = "source_id,path,title,published_date\n"
+
+
+@pytest.mark.parametrize("manifest, code, where", [
+    (b"\xef\xbb\xbf" + MANIFEST_HEAD.encode() + b"a,a.txt,A,2020-01-01\n", None, None),
+    (MANIFEST_HEAD.encode() + b"a,a.txt,Caf\xe9,2020-01-01\n", "manifest_encoding", "manifest.csv:2"),
+    (MANIFEST_HEAD.encode() + b"a,a.txt,A\x00B,2020-01-01\n", "manifest_value", "manifest.csv:2"),
+    (MANIFEST_HEAD.encode() + b"a,a.txt,A,20200101\n", "manifest_date", "manifest.csv:2"),
+    (MANIFEST_HEAD.encode() + b"a" * 300 + b",a.txt,A,2020-01-01\n", "manifest_source_id", "manifest.csv:2"),
+], ids=["bom-accepted", "not-utf8", "nul-in-title", "basic-iso-date", "long-source-id"])
+def test_manifest_faults_name_the_line(tmp_path, manifest, code, where):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("The Council of Heads of State met in Astana on 4 July 2024.", encoding="utf-8")
+    (raw / "manifest.csv").write_bytes(manifest)
+    result = run_cli("build", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert "Traceback" not in result.stderr
+    if code is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1 and f"[{code}]" in result.stderr and where in result.stderr, result.stderr
+        assert not (tmp_path / "out").exists()
+
+
+def test_files_the_build_does_not_read_are_warned_of(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("The Council of Heads of State met in Astana on 4 July 2024.", encoding="utf-8")
+    (raw / "B.TXT").write_text("The prime ministers met in Minsk on 1 March 2031.", encoding="utf-8")
+    (raw / "notes.docx").write_bytes(b"PK")
+    result = run_cli("build", "--raw", str(raw), "--out", str(tmp_path / "out"), "-v")
+    assert result.returncode == 0, result.stderr
+    assert "notes.docx: not a .txt file; left out of the build [file_not_read]" in result.stderr
+    assert "2 .txt file(s)" in result.stderr  # .TXT is read too
+    (raw / "manifest.csv").write_text(MANIFEST_HEAD + "a,a.txt,A,2024-07-04\n", encoding="utf-8")
+    result = run_cli("build", "--raw", str(raw), "--out", str(tmp_path / "out"), "-v")
+    assert "B.TXT: not listed in manifest.csv; left out of the build [file_not_read]" in result.stderr
+
+
+def test_raw_pointing_at_a_file_says_so(tmp_path):
+    (tmp_path / "a.txt").write_text("text", encoding="utf-8")
+    result = run_cli("build", "--raw", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and "--raw is a file" in result.stderr
