@@ -223,6 +223,43 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
     return issues
 
 
+def duckdb_script(build_dir: Path) -> str:
+    """SQL that makes the build's DuckDB database from its Parquet files, run in the folder that holds
+    them (`duckdb sco_statements.duckdb < sco_statements.sql`): the same tables with their keys, checks
+    and comments, the views and `_meta`. Text, so a release that ships it is the same bytes for the
+    same data (DuckDB lays its file out differently every time)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    out = ["-- Makes sco_statements.duckdb from the Parquet files beside this file:",
+           "--   duckdb sco_statements.duckdb < sco_statements.sql", ""]
+    for name, table in load_tables().items():
+        out.append(to_duckdb_ddl(table) + ";")
+        out.append(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}';")
+        out += [f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}';" for f in table.fields]
+        parquet = f"parquet/{name}.parquet"
+        self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
+        if self_ref is None:
+            out.append(f"INSERT INTO {name} SELECT * FROM read_parquet('{parquet}');")
+        else:  # parents before children, a batch of keys at a time
+            key = self_ref.reference_fields[0]
+            for batch in _parents_first(pq.read_table(build_dir / parquet), self_ref):
+                keys = ", ".join(f"'{_sql_escape(str(k))}'" for k in batch.column(key).to_pylist())
+                out.append(f"INSERT INTO {name} SELECT * FROM read_parquet('{parquet}') WHERE \"{key}\" IN ({keys});")
+        out.append("")
+    for name, description, sql in load_views():
+        out += [sql + ";", f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}';", ""]
+    con = duckdb.connect(str(build_dir / DUCKDB_NAME), read_only=True)
+    try:
+        meta = con.sql("SELECT key, value FROM _meta ORDER BY key").fetchall()
+    finally:
+        con.close()
+    out.append("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);")
+    out += [f"INSERT INTO _meta VALUES ('{_sql_escape(k)}', '{_sql_escape(v)}');" for k, v in meta]
+    out.append("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.';")
+    return "\n".join(out) + "\n"
+
+
 def _parents_first(arrow, fk) -> list:
     """Split a self-referencing table into batches where every parent precedes its children."""
     child, parent = fk.fields[0], fk.reference_fields[0]

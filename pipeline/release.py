@@ -19,8 +19,9 @@ from pipeline.errors import PipelineError
 from pipeline.paths import ROOT
 
 REPO_FILES = ("CHANGELOG.md", "LICENSE", "LICENSE-DATA", "docs/CODEBOOK.md", "docs/DATA_DICTIONARY.md")
-BUILD_PARTS = ("datapackage.json", "csv", "parquet", "texts", "reference", "sco_statements.duckdb", "report.json")
+BUILD_PARTS = ("datapackage.json", "csv", "parquet", "texts", "reference", "report.json")  # and the DuckDB script
 DUCKDB_MIN = "1.0"
+DUCKDB_SCRIPT = "sco_statements.sql"
 
 
 def make_release(build_dir: Path, dist_dir: Path) -> Path:
@@ -28,6 +29,7 @@ def make_release(build_dir: Path, dist_dir: Path) -> Path:
     from markdown_it import MarkdownIt
 
     from pipeline.page import render_page
+    from pipeline.publish import duckdb_script
     from pipeline.reference import load_reference
     from pipeline.schemas import load_package
     from pipeline.validate import validate_folder
@@ -47,6 +49,7 @@ def make_release(build_dir: Path, dist_dir: Path) -> Path:
         for p in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if p.is_file():
                 files[p.relative_to(build_dir).as_posix()] = p.read_bytes()
+    files[DUCKDB_SCRIPT] = duckdb_script(build_dir).encode("utf-8")  # not the file: its bytes differ every build
     for rel in REPO_FILES:
         files[Path(rel).name] = (ROOT / rel).read_bytes()
     files["CHANGELOG.md"] = _changelog(build_dir, dist_dir, meta["name"]).encode("utf-8")

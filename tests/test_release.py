@@ -12,9 +12,9 @@ import zipfile
 import pytest
 
 from pipeline import __version__
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
-REQUIRED = ["datapackage.json", "csv/statements.csv", "parquet/statements.parquet", "sco_statements.duckdb",
+REQUIRED = ["datapackage.json", "csv/statements.csv", "parquet/statements.parquet", "sco_statements.sql",
             "README.md", "CODEBOOK.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA", "SHA256SUMS",
             "DATA_DICTIONARY.md", "DATA_DICTIONARY.html", "index.html", "texts/000_04de7d46aee2b092.txt"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -45,10 +45,46 @@ def test_bundle_holds_everything_a_user_needs(release):
         assert "1.0 or later" in card and "Spreadsheets" in card
 
 
+def test_the_bundles_script_makes_the_database(release, seed_build, tmp_path):
+    import duckdb
+
+    with zipfile.ZipFile(release) as z:
+        z.extractall(tmp_path)
+    folder = tmp_path / f"sco-statements-{__version__}"
+    made = duckdb.connect(str(folder / "sco_statements.duckdb"))
+    cwd = os.getcwd()
+    try:
+        os.chdir(folder)
+        made.execute((folder / "sco_statements.sql").read_text(encoding="utf-8"))
+    finally:
+        os.chdir(cwd)
+    made.close()
+    built = duckdb.connect(str(seed_build / "sco_statements.duckdb"), read_only=True)
+    try:
+        built.execute(f"ATTACH '{folder / 'sco_statements.duckdb'}' AS made (READ_ONLY)")
+        names = [r[0] for r in built.sql("SELECT table_name FROM duckdb_tables() WHERE database_name = 'sco_statements'").fetchall()]
+        assert "statements" in names and "_meta" in names
+        for name in names:
+            differ = built.sql(f"SELECT count(*) FROM ((SELECT * FROM {name} EXCEPT ALL SELECT * FROM made.{name}) "
+                               f"UNION ALL (SELECT * FROM made.{name} EXCEPT ALL SELECT * FROM {name}))").fetchall()[0][0]
+            assert differ == 0, name
+        views = built.sql("SELECT count(*) FROM duckdb_views() WHERE database_name = 'made' AND NOT internal").fetchall()[0][0]
+        assert views == 3
+    finally:
+        built.close()
+
+
 def test_release_is_deterministic(release, seed_build, tmp_path):
     result = run_cli("release", "--out", str(seed_build), "--dist", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / release.name).read_bytes() == release.read_bytes()
+
+
+def test_a_rebuild_releases_the_same_bytes(release, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+    assert run_cli("release", "--out", str(out), "--dist", str(tmp_path / "dist")).returncode == 0
+    assert (tmp_path / "dist" / release.name).read_bytes() == release.read_bytes()
 
 
 def test_changelog_entry_uses_diff_against_the_previous_release(release, seed_build, tmp_path):
