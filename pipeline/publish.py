@@ -184,7 +184,7 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
     import duckdb
     import pyarrow as pa
 
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 1})
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     issues = []
     try:
         con.sql(f"ATTACH '{_sql_escape(str(path))}' AS ds (STORAGE_VERSION '{DUCKDB_STORAGE_VERSION}')")
