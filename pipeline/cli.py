@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
                "Example: python -m pipeline build --raw raw --out build",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -61,7 +62,14 @@ def main(argv: list[str] | None = None) -> int:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--out", type=Path, default=BUILD_DIR, help="built folder to release (default: build/)")
     r.add_argument("--dist", type=Path, default=BUILD_DIR.parent / "dist", help="where the zip goes (default: dist/)")
-    for p in (b, v, d, g, df, r):
+    q = sub.add_parser("query", help="run DuckDB SQL against a built folder's database",
+                       description="Run one SQL query against --out's sco_statements.duckdb (read only) and print the rows.",
+                       epilog='Example: python -m pipeline query "SELECT theme_id, count(*) FROM statement_themes GROUP BY 1" --format csv',
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("sql", help="the query")
+    q.add_argument("--out", type=Path, default=BUILD_DIR, help="built folder (default: build/)")
+    q.add_argument("--format", choices=("table", "csv", "json"), default="table", help="how rows are printed (default: table)")
+    for p in (b, v, d, g, df, r, q):
         p.add_argument("--debug", action="store_true", help="show tracebacks", default=argparse.SUPPRESS)
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
@@ -125,6 +133,8 @@ def _run(args) -> int:
             if not args.quiet:
                 print(f"wrote {path}")
         return EXIT_OK
+    if args.command == "query":
+        return _query(args)
     if args.command == "build":
         from pipeline.build import build
 
@@ -155,6 +165,49 @@ def _run(args) -> int:
     if not args.quiet:
         print(f"{args.out}: valid")
     return EXIT_OK
+
+
+def _query(args) -> int:
+    """Print a query's rows: a table, CSV (header, RFC 4180) or JSON (a list of objects)."""
+    import csv
+    import json
+
+    import duckdb
+
+    from pipeline.paths import DUCKDB_NAME
+
+    path = args.out / DUCKDB_NAME
+    if not path.is_file():
+        print(f"error: {path}: no database (build first: python -m pipeline build)", file=sys.stderr)
+        return EXIT_INVALID
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        try:
+            rel = con.sql(args.sql)
+        except duckdb.Error as err:
+            print(f"error: query failed: {str(err).splitlines()[0]}", file=sys.stderr)
+            return EXIT_INVALID
+        if rel is None:
+            return EXIT_OK
+        if args.format == "table":
+            rel.show(max_rows=10_000, max_width=200)
+            return EXIT_OK
+        columns, rows = rel.columns, rel.fetchall()
+    finally:
+        con.close()
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    else:
+        print(json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, indent=1, default=str))
+    return EXIT_OK
+
+
+def _version() -> str:
+    from pipeline import __version__
+
+    return __version__
 
 
 class Terminated(Exception):

@@ -22,6 +22,8 @@ from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
+META_COLUMNS = {"key": "What the fact is: dataset, version, created, reference_sha256, source_sha256:<source_id>, rows:<table>.",
+                "value": "The fact, as text."}
 DUCKDB_MEMORY_LIMIT = "512MB"
 CSV_BATCH_ROWS = 65536  # loaded blocks are written to the file and evicted, not all kept in memory
 
@@ -216,6 +218,8 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
         con.sql("INSERT INTO _meta SELECT * FROM _incoming")
         con.unregister("_incoming")
         con.sql("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.'")
+        for column, description in META_COLUMNS.items():
+            con.sql(f"COMMENT ON COLUMN _meta.{column} IS '{_sql_escape(description)}'")
         con.sql("USE memory")
         con.sql("DETACH ds")
     finally:
@@ -257,6 +261,7 @@ def duckdb_script(build_dir: Path) -> str:
     out.append("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);")
     out += [f"INSERT INTO _meta VALUES ('{_sql_escape(k)}', '{_sql_escape(v)}');" for k, v in meta]
     out.append("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.';")
+    out += [f"COMMENT ON COLUMN _meta.{c} IS '{_sql_escape(d)}';" for c, d in META_COLUMNS.items()]
     return "\n".join(out) + "\n"
 
 

@@ -252,3 +252,44 @@ def test_extraction_runs_cover_every_source_once_and_shrink_towards_the_end(n):
     assert all(1 <= len(run) <= 64 for run in runs)
     assert [len(run) for run in runs] == sorted((len(run) for run in runs), reverse=True)
     assert n < 2 or len(runs) >= 2  # both workers get work
+
+
+def test_version_is_the_packages():
+    from pipeline import __version__
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"python -m pipeline {__version__}"
+
+
+def test_meta_columns_are_commented(seed_build):
+    import duckdb
+
+    con = duckdb.connect(str(seed_build / "sco_statements.duckdb"), read_only=True)
+    try:
+        comments = con.sql("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = '_meta'").fetchall()
+    finally:
+        con.close()
+    assert len(comments) == 2 and all(comment for _, comment in comments)
+
+
+def test_query_prints_rows_as_csv_and_json(seed_build):
+    import json
+
+    sql = "SELECT kind, count(*) AS n FROM statements GROUP BY kind ORDER BY kind"
+    as_csv = run_cli("query", sql, "--out", str(seed_build), "--format", "csv")
+    assert as_csv.returncode == 0 and as_csv.stdout.splitlines()[0] == "kind,n"
+    as_json = run_cli("query", sql, "--out", str(seed_build), "--format", "json")
+    rows = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and {r["kind"] for r in rows} <= {"quotation", "paraphrase"}
+    bad = run_cli("query", "SELECT * FROM no_such_table", "--out", str(seed_build))
+    assert bad.returncode == 1 and bad.stderr.startswith("error: query failed")
+
+
+def test_load_gives_the_schemas_types(seed_build):
+    from pipeline.load import load
+
+    tables = load(seed_build, ["meetings", "statements"])
+    meetings = tables["meetings"]
+    assert str(meetings["start_date"].dtype) == "date32[day][pyarrow]"
+    assert str(meetings["ordinal"].dtype).startswith("int") and str(meetings["year"].dtype).startswith("int")
+    assert str(tables["statements"]["char_start"].dtype).startswith("int")
