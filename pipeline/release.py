@@ -57,6 +57,7 @@ def make_release(build_dir: Path, dist_dir: Path) -> Path:
     files["index.html"] = render_page(build_dir, md.render(dictionary_md.split("\n", 2)[2])).encode("utf-8")
     files["README.md"] = _data_card(package, build_dir).encode("utf-8")
     files["CITATION.cff"] = _citation(package).encode("utf-8")
+    files[".zenodo.json"] = _zenodo(package).encode("utf-8")
     files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {rel}\n"
                                   for rel, data in sorted(files.items())).encode("utf-8")
     dist_dir.mkdir(parents=True, exist_ok=True)
@@ -96,19 +97,31 @@ def _data_card(package: dict, build_dir: Path) -> str:
                            created=package["created"], counts=table, duckdb_min=DUCKDB_MIN)
 
 
+def _citation_meta(package: dict) -> dict:
+    """The citation facts, once: CITATION.cff and .zenodo.json are both written from them."""
+    return {"title": package["title"], "version": package["version"], "date": package["created"][:10],
+            "license": package["licenses"][0]["name"], "authors": [c["title"] for c in package["contributors"]],
+            "keywords": list(package["keywords"]), "description": package.get("description", "")}
+
+
 def _citation(package: dict) -> str:
-    authors = "\n".join(f'  - name: "{c["title"]}"' for c in package["contributors"])
-    return (
-        "cff-version: 1.2.0\n"
-        "message: If you use this dataset, please cite it as below.\n"
-        "type: dataset\n"
-        f'title: "{package["title"]}"\n'
-        f'version: "{package["version"]}"\n'
-        f'date-released: "{package["created"][:10]}"\n'
-        f'license: {package["licenses"][0]["name"]}\n'
-        f"authors:\n{authors}\n"
-        f"keywords:\n" + "".join(f'  - "{k}"\n' for k in package["keywords"])
-    )
+    """CITATION.cff, written by a YAML library (a title with quotes or colons stays valid)."""
+    import yaml
+
+    meta = _citation_meta(package)
+    cff = {"cff-version": "1.2.0", "message": "If you use this dataset, please cite it as below.", "type": "dataset",
+           "title": meta["title"], "version": meta["version"], "date-released": meta["date"],
+           "license": meta["license"], "authors": [{"name": a} for a in meta["authors"]], "keywords": meta["keywords"]}
+    return yaml.safe_dump(cff, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _zenodo(package: dict) -> str:
+    """.zenodo.json: the same facts in Zenodo's deposit metadata."""
+    meta = _citation_meta(package)
+    return json.dumps({"title": meta["title"], "version": meta["version"], "publication_date": meta["date"],
+                       "upload_type": "dataset", "description": meta["description"] or meta["title"],
+                       "license": meta["license"].lower(), "creators": [{"name": a} for a in meta["authors"]],
+                       "keywords": meta["keywords"]}, indent=2, ensure_ascii=False) + "\n"
 
 
 def _html_document(title: str, body: str) -> str:

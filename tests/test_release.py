@@ -39,8 +39,14 @@ def test_bundle_holds_everything_a_user_needs(release):
             digest, rel = line.split("  ", 1)
             assert hashlib.sha256(z.read(prefix + rel)).hexdigest() == digest, rel
         assert len(sums) == len(names) - 1
-        citation = z.read(prefix + "CITATION.cff").decode()
-        assert f'version: "{__version__}"' in citation
+        import json
+
+        import yaml
+
+        citation = yaml.safe_load(z.read(prefix + "CITATION.cff").decode())
+        assert citation["version"] == __version__ and citation["cff-version"] == "1.2.0"
+        zenodo = json.loads(z.read(prefix + ".zenodo.json").decode())
+        assert zenodo["version"] == __version__ and zenodo["title"] == citation["title"]
         card = z.read(prefix + "README.md").decode()
         assert "1.0 or later" in card and "Spreadsheets" in card
 
@@ -74,15 +80,26 @@ def test_the_bundles_script_makes_the_database(release, seed_build, tmp_path):
         built.close()
 
 
+def test_a_title_with_quotes_and_colons_gives_valid_citation_yaml():
+    import yaml
+
+    from pipeline.release import _citation
+
+    package = {"title": 'SCO "statements": a dataset', "version": "1.0", "created": "2026-01-01T00:00:00Z",
+               "licenses": [{"name": "CC-BY-4.0"}], "contributors": [{"title": "A: B"}], "keywords": ["x"]}
+    assert yaml.safe_load(_citation(package))["title"] == 'SCO "statements": a dataset'
+
+
 def test_release_is_deterministic(release, seed_build, tmp_path):
     result = run_cli("release", "--out", str(seed_build), "--dist", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / release.name).read_bytes() == release.read_bytes()
 
 
-def test_a_rebuild_releases_the_same_bytes(release, tmp_path):
+def test_a_rebuild_gives_the_same_sha256sums_and_release(release, seed_build, tmp_path):
     out = tmp_path / "out"
     assert run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(out), "-q", "--no-cache").returncode == 0
+    assert (out / "SHA256SUMS").read_bytes() == (seed_build / "SHA256SUMS").read_bytes()  # the DuckDB file left out
     assert run_cli("release", "--out", str(out), "--dist", str(tmp_path / "dist")).returncode == 0
     assert (tmp_path / "dist" / release.name).read_bytes() == release.read_bytes()
 
