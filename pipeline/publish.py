@@ -22,6 +22,7 @@ from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
+META_TABLE = "CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
 META_COLUMNS = {"key": "What the fact is: dataset, version, created, reference_sha256, source_sha256:<source_id>, rows:<table>.",
                 "value": "The fact, as text."}
 DUCKDB_MEMORY_LIMIT = "512MB"
@@ -192,10 +193,8 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
         con.sql(f"ATTACH '{_sql_escape(str(path))}' AS ds (STORAGE_VERSION '{DUCKDB_STORAGE_VERSION}')")
         con.sql("USE ds")
         for name, table in tables.items():
-            con.sql(to_duckdb_ddl(table))
-            con.sql(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}'")
-            for f in table.fields:
-                con.sql(f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}'")
+            for statement in _table_sql(table):
+                con.sql(statement)
             self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
             try:
                 if self_ref:  # parents before children: loaded from Arrow, in batches
@@ -209,17 +208,16 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
             except duckdb.Error as err:
                 issues.append(Issue(str(path), "duckdb_constraint", str(err).splitlines()[0], table=name))
             con.sql("CHECKPOINT")  # the table's blocks go to the file and leave memory before the next table
-        for name, description, sql in load_views():
-            con.sql(sql)
-            con.sql(f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}'")
-        con.sql("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        for view in _views_sql():
+            for statement in view:
+                con.sql(statement)
+        con.sql(META_TABLE)
         meta_rows = pa.table({"key": list(meta), "value": [str(v) for v in meta.values()]})
         con.register("_incoming", meta_rows)  # one bulk insert: a row per source would be slow row by row
         con.sql("INSERT INTO _meta SELECT * FROM _incoming")
         con.unregister("_incoming")
-        con.sql("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.'")
-        for column, description in META_COLUMNS.items():
-            con.sql(f"COMMENT ON COLUMN _meta.{column} IS '{_sql_escape(description)}'")
+        for statement in _meta_comments():
+            con.sql(statement)
         con.sql("USE memory")
         con.sql("DETACH ds")
     finally:
@@ -238,9 +236,7 @@ def duckdb_script(build_dir: Path) -> str:
     out = ["-- Makes sco_statements.duckdb from the Parquet files beside this file:",
            "--   duckdb sco_statements.duckdb < sco_statements.sql", ""]
     for name, table in load_tables().items():
-        out.append(to_duckdb_ddl(table) + ";")
-        out.append(f"COMMENT ON TABLE {name} IS '{_sql_escape(table.description)}';")
-        out += [f"COMMENT ON COLUMN {name}.\"{f.name}\" IS '{_sql_escape(f.description)}';" for f in table.fields]
+        out += [statement + ";" for statement in _table_sql(table)]
         parquet = f"parquet/{name}.parquet"
         self_ref = next((fk for fk in table.foreign_keys if fk.resource == name), None)
         if self_ref is None:
@@ -251,18 +247,33 @@ def duckdb_script(build_dir: Path) -> str:
                 keys = ", ".join(f"'{_sql_escape(str(k))}'" for k in batch.column(key).to_pylist())
                 out.append(f"INSERT INTO {name} SELECT * FROM read_parquet('{parquet}') WHERE \"{key}\" IN ({keys});")
         out.append("")
-    for name, description, sql in load_views():
-        out += [sql + ";", f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}';", ""]
+    for view in _views_sql():
+        out += [statement + ";" for statement in view] + [""]
     con = duckdb.connect(str(build_dir / DUCKDB_NAME), read_only=True)
     try:
         meta = con.sql("SELECT key, value FROM _meta ORDER BY key").fetchall()
     finally:
         con.close()
-    out.append("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);")
+    out.append(META_TABLE + ";")
     out += [f"INSERT INTO _meta VALUES ('{_sql_escape(k)}', '{_sql_escape(v)}');" for k, v in meta]
-    out.append("COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.';")
-    out += [f"COMMENT ON COLUMN _meta.{c} IS '{_sql_escape(d)}';" for c, d in META_COLUMNS.items()]
+    out += [statement + ";" for statement in _meta_comments()]
     return "\n".join(out) + "\n"
+
+
+def _table_sql(table: Table) -> list[str]:
+    """A table's CREATE (keys, checks) and comments: what the database file and the release's script both run."""
+    return [to_duckdb_ddl(table), f"COMMENT ON TABLE {table.name} IS '{_sql_escape(table.description)}'"] + \
+        [f"COMMENT ON COLUMN {table.name}.\"{f.name}\" IS '{_sql_escape(f.description)}'" for f in table.fields]
+
+
+def _views_sql() -> list[tuple[str, str]]:
+    """Each view of schemas/views.sql, and its comment."""
+    return [(sql, f"COMMENT ON VIEW {name} IS '{_sql_escape(description)}'") for name, description, sql in load_views()]
+
+
+def _meta_comments() -> list[str]:
+    return ["COMMENT ON TABLE _meta IS 'Build facts: dataset version, input checksums, row counts.'"] + \
+        [f"COMMENT ON COLUMN _meta.{column} IS '{_sql_escape(description)}'" for column, description in META_COLUMNS.items()]
 
 
 def _parents_first(arrow, fk) -> list:
