@@ -84,8 +84,9 @@ def ingest(raw_dir: Path) -> Corpus:
         raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "--raw is a file; give the folder of sources")])
     if not raw_dir.is_dir():
         raise PipelineError("ingest", [Issue(str(raw_dir), "raw_dir_missing", "raw folder does not exist")])
-    entries, warnings = _read_manifest(raw_dir, issues)
-    warnings += _unread_files(raw_dir, entries)
+    files = _raw_files(raw_dir)
+    entries, warnings = _read_manifest(raw_dir, files, issues)
+    warnings += _unread_files(raw_dir, files, entries)
     sources = []
     root = raw_dir.resolve()
     for entry in entries:
@@ -120,31 +121,32 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _text_files(raw_dir: Path) -> list[Path]:
-    """The raw folder's text files: .txt in any case (".TXT" too)."""
-    return sorted(p for p in raw_dir.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+def _raw_files(raw_dir: Path) -> list[str]:
+    """The names of the raw folder's files, but hidden ones, sorted: one listing, no stat per file."""
+    with os.scandir(raw_dir) as found:
+        return sorted(e.name for e in found if e.is_file() and not e.name.startswith("."))
 
 
-def _unread_files(raw_dir: Path, entries: list[dict]) -> list[Issue]:
+def _is_text(name: str) -> bool:
+    return name.lower().endswith(".txt")  # ".TXT" too
+
+
+def _unread_files(raw_dir: Path, files: list[str], entries: list[dict]) -> list[Issue]:
     """A warning for each file of the raw folder that the build does not read (not listed in the
     manifest, or not a text file), so that none is left out without a word."""
-    listed = {Path(e["path"]).as_posix() for e in entries if e.get("path")}
-    out = []
-    for p in sorted(raw_dir.iterdir()):
-        if p.name == MANIFEST_NAME or p.name.startswith(".") or not p.is_file() or p.name in listed:
-            continue
-        why = ("not listed in manifest.csv" if (raw_dir / MANIFEST_NAME).exists() and p.suffix.lower() == ".txt"
-               else "not a .txt file")
-        out.append(Issue(str(p), "file_not_read", f"{why}; left out of the build"))
-    return out
+    listed = {Path(e["path"]).as_posix() for e in entries if e.get("path")} | {MANIFEST_NAME}
+    manifest = MANIFEST_NAME in files
+    return [Issue(str(raw_dir / name), "file_not_read",
+                  f"{'not listed in manifest.csv' if manifest and _is_text(name) else 'not a .txt file'}; left out of the build")
+            for name in files if name not in listed]
 
 
-def _read_manifest(raw_dir: Path, issues: list[Issue]) -> tuple[list[dict], list[Issue]]:
+def _read_manifest(raw_dir: Path, files: list[str], issues: list[Issue]) -> tuple[list[dict], list[Issue]]:
     manifest = raw_dir / MANIFEST_NAME
-    if not manifest.exists():
-        entries = [{"source_id": p.stem, "path": p.name, "title": None, "sha256": None,
+    if MANIFEST_NAME not in files:
+        entries = [{"source_id": Path(name).stem, "path": name, "title": None, "sha256": None,
                     "license": None, "published_date": None}
-                   for p in _text_files(raw_dir)]
+                   for name in files if _is_text(name)]
         warning = Issue(str(manifest), "manifest_missing",
                         f"no manifest: {len(entries)} .txt file(s) read with default metadata")
         if not entries:
