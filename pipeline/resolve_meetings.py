@@ -89,9 +89,9 @@ class MeetingRecords:
                 rec.put(name, v.value, evidence_of_value(sid, v))
         if m.year is not None:
             rec.put("year", m.year.value, evidence_of_value(sid, m.year))
-        elif m.date is None and m.city is not None and self._same_in_source(m, years) is not None:
+        elif m.date is None and m.city is not None and (same := self._same_in_source(m, years)) is not None:
             # "the summit in <city>", undated, in a source that dates that summit: the same meeting
-            year, a, b = self._same_in_source(m, years)
+            year, a, b = same
             rec.put("year", year, evidence_by(sid, a, b, self.rules.one("same_meeting_in_source")))
         date, values = m.date, rec.values
         if not (values.get("ordinal") or values.get("city") or values.get("country_code") or values.get("year")
@@ -152,8 +152,7 @@ class MeetingRecords:
             rec.put("date_precision", "year", rec.evidence["year"])
 
     def _id(self, rec: Fielded) -> str:
-        place = rec.get("city") or ("virtual" if rec.get("is_virtual") else (rec.get("country_code") or "unknown"))
-        return f"{rec.get('body') or 'unknown'}-{rec.get('year') or 'undated'}-{slug(place)}"
+        return _meeting_id(rec.get("body"), rec.get("year"), rec.get("city"), rec.get("is_virtual"), rec.get("country_code"))
 
     def _merge(self, mid: str, rec: Fielded) -> None:
         """Merge a record (made for one mention, and not used after) into the meeting `mid`."""
@@ -213,8 +212,7 @@ class MeetingRecords:
 
     def id_of(self, entry: ChronologyEntry) -> str:
         """The id a chronology meeting has here."""
-        place = entry.city or ("virtual" if entry.is_virtual else (entry.country_code or "unknown"))
-        return f"{entry.body}-{entry.year}-{slug(place)}"
+        return _meeting_id(entry.body, entry.year, entry.city, entry.is_virtual, entry.country_code)
 
     def from_chronology(self, entry: ChronologyEntry, ev: Ev) -> str:
         rec = Fielded(self.basis_rank)
@@ -228,3 +226,9 @@ class MeetingRecords:
         mid = self._id(rec)
         self._merge(mid, rec)
         return mid
+
+
+def _meeting_id(body, year, city, is_virtual, country_code) -> str:
+    """A meeting's id from its natural key: council, year and place (a city; "virtual"; else the country)."""
+    place = city or ("virtual" if is_virtual else (country_code or "unknown"))
+    return f"{body or 'unknown'}-{year or 'undated'}-{slug(place)}"
