@@ -80,9 +80,7 @@ class DocumentReading:
                        and d.title.value.startswith(title + " ")), None) if named else None
         if longer is not None:  # "the <City> Declaration" after "the <City> Declaration of the Council of ..."
             return self._refer_back(pi, s, e, sent, longer, (prefix_start, suffix_end), self.rules.one("short_title"))
-        title = self.text[a:b]
-        return self._new_document(pi, s, e, sent, val_by(" ".join(title.split()), a, b,
-                                                        self.rules.choose("keyword_title", {"named": named})),
+        return self._new_document(pi, s, e, sent, val_by(title, a, b, self.rules.choose("keyword_title", {"named": named})),
                                   spec.doc_type, meeting, named=named, kw=(s + mt.start(), s + mt.end()))
 
     def _refer_back(self, pi, s, e, sent, antecedent: DocumentMention, span: tuple[int, int], rule) -> DocumentMention:

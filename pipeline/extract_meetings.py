@@ -35,9 +35,9 @@ class MeetingReading:
         m = MeetingMention(key=(self.src.source_id, len(self.meetings)), sentence=(s, e))
         if body:
             m.body = val_by(body[0], body[1][0], body[1][1], self.rules.one("council_name"))
-        elif self.scan.search("the_council"):
+        elif word := self.scan.search("the_council"):
             # "the next meeting of the Council": the council of the meeting in view, or of the one the source is about
-            word, context = self.scan.search("the_council"), self.meeting or self._only_meeting()
+            context = self.meeting or self._only_meeting()
             if context is not None and context.body is not None:
                 m.body = val_by(context.body.value, s + word.start(), s + word.end(), self.rules.one("council_in_view"))
         if ordinal:

@@ -76,14 +76,13 @@ class SpeakerReading:
         reference) and country (a demonym in or before the words, or the offices reference)."""
         sp = st.speaker
         office = self.m.search("office_of_state", words)  # "President of Kazakhstan Kassym-Jomart Tokayev"
-        name = office.group("name") if office else self._bare_name(words)
-        demonym = self._demonym(sp)
         if office is not None:  # the state its office names, before a demonym within it ("Russian Federation")
-            a, b = sp.start + office.start("state"), sp.start + office.end("state")
-            demonym = (self.ref.states[fold_name(" ".join(office.group("state").split()))], a, b)
+            name = office.group("name")
+            demonym = (self.ref.states[fold_name(" ".join(office.group("state").split()))],
+                       sp.start + office.start("state"), sp.start + office.end("state"))
             country_rule = self.rules.one("office_state_country")
         else:
-            country_rule = self.rules.one("demonym_country")
+            name, demonym, country_rule = self._bare_name(words), self._demonym(sp), self.rules.one("demonym_country")
         if name is None:  # "He", "The Russian President": the person named before (of that state, if it says)
             before = self.last_person_of.get(demonym[0]) if demonym else self.last_person
             self._as_antecedent(st, before, ("speaker_name",) if demonym else ("speaker_name", "speaker_country"))

@@ -363,7 +363,6 @@ def as_child(parent: int) -> None:
         os._exit(1)
 
 
-
 class Clock:
     """Times each stage into `seconds` and reports it through `progress(stage, message)`."""
 
