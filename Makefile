@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+COMPAT := .venv-compat
 
 .DEFAULT_GOAL := all
 .PHONY: all help venv build test validate score docs release bench clean
@@ -20,6 +21,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
+# the oldest DuckDB and pyarrow the README promises, and polars, for tests/test_compat.py
+$(COMPAT)/.installed: tests/compat-requirements.lock
+	$(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install --quiet -r tests/compat-requirements.lock
+	touch $@
+
 build/SHA256SUMS: $(STAMP) $(wildcard raw/*) $(wildcard reference/*) $(wildcard reference/rules/*) $(wildcard schemas/*) $(wildcard pipeline/*.py)
 	$(PY) -m pipeline build --raw raw --out build
 
@@ -28,14 +35,15 @@ build: build/SHA256SUMS ## build the dataset (skipped when nothing changed)
 validate: $(STAMP) ## re-validate the built folder
 	$(PY) -m pipeline validate --out build
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) $(COMPAT)/.installed ## run the test suite (and the oldest promised DuckDB and pyarrow)
 	$(PY) -m pytest
 
 docs: $(STAMP) ## regenerate docs/CODEBOOK.md, docs/DATA_DICTIONARY.md and datapackage.json
 	$(PY) -m pipeline docs
 	$(PY) -m pipeline datapackage
 
-score: $(STAMP) ## score extraction on the shared corpus (seed and development texts)
+score: $(STAMP) ## score extraction on the shared corpus (needs ../shared beside this folder)
+	@test -x ../shared/tools/score-corpus.sh || { echo "make score needs the shared corpus and its scorer at ../shared/tools/score-corpus.sh (beside this folder, as in CI); the measured scores are in docs/QUALITY.yaml" >&2; exit 2; }
 	../shared/tools/score-corpus.sh
 
 release: build ## bundle the validated build into dist/<name>-<version>.zip

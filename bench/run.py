@@ -65,6 +65,43 @@ def _sample_tree(root: int, done: threading.Event, peak: list[int]) -> None:
         peak[0] = max(peak[0], total)
 
 
+def measure_page(build: Path) -> dict:
+    """Render the data page of a build (as a release would) and open it in headless Chromium: its size,
+    the seconds each took, and a screenshot at a phone's width (build/bench/page-phone.png). Fails the
+    benchmark if the page passes 10 MB or Chromium cannot render it."""
+    import resource
+
+    from pipeline.page import PAGE_LIMIT, render_page
+    from pipeline.release import _citation_meta
+
+    package = json.loads((build / "datapackage.json").read_text(encoding="utf-8"))
+    start = time.perf_counter()
+    html = render_page(build, "", _citation_meta(package))
+    render_seconds = time.perf_counter() - start
+    page = BENCH / "page" / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(html, encoding="utf-8")
+    size = page.stat().st_size
+    if size > PAGE_LIMIT:
+        raise SystemExit(f"the data page is {size} bytes, over its limit of {PAGE_LIMIT}")
+    result = {"bytes": size, "render_seconds": round(render_seconds, 2),
+              "render_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return {**result, "chromium": "not installed"}
+    for name, size_arg, extra in [("dom", "1200,900", ["--dump-dom"]),
+                                  ("phone", "390,1600", [f"--screenshot={BENCH / 'page-phone.png'}"])]:
+        start = time.perf_counter()
+        done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               f"--user-data-dir={BENCH / 'page' / f'.profile-{name}'}", f"--window-size={size_arg}",
+                               *extra, page.as_uri()], capture_output=True, text=True, timeout=120)
+        result[f"chromium_{name}_seconds"] = round(time.perf_counter() - start, 2)
+        if done.returncode != 0 or (name == "dom" and '<span id="shown">' not in done.stdout):
+            raise SystemExit(f"Chromium did not render the data page ({name}): {done.stderr[-300:]}")
+    return result
+
+
 def _read_through(folder: Path) -> None:
     """Read every file of a corpus once, unmeasured, so that the build reads it from the page cache:
     this machine's disk is slow and uneven (100 MB read cold: ingest 1.6 s -> 3.5 s, and 7.5 s once
@@ -129,6 +166,7 @@ def main() -> None:
     _read_through(corpus(large))
     measure(corpus(large), BENCH / "out-cached", 2, cache=True)  # fills the cache and the up-to-date record
     noop = measure(corpus(large), BENCH / "out-cached", 2, cache=True)
+    page = measure_page(BENCH / "out")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipeline", "--help"], cwd=ROOT, capture_output=True, check=True)
     help_seconds = time.perf_counter() - start
@@ -141,6 +179,7 @@ def main() -> None:
         "stages": full["stages"],
         "help_seconds": round(help_seconds, 3),
         "rows_at_largest": full["rows"],
+        "data_page_at_largest": page,
         "ratios": {
             "speedup_2_workers": round(by[(small, 1)]["seconds"] / by[(small, 2)]["seconds"], 2),
             "large_over_small": round(full["seconds"] / by[(small, 2)]["seconds"], 2),
@@ -157,7 +196,9 @@ def main() -> None:
     lines += ["", f"Full build ({large} MB, 2 workers): {full['seconds']} s; no-op rebuild: {noop['seconds']} s; "
               f"`--help`: {help_seconds:.2f} s.", "", "Stages of the full build (s): "
               + ", ".join(f"{k} {v}" for k, v in full["stages"].items()) + ".",
-              "", "Ratios: " + ", ".join(f"{k} {v}" for k, v in report["ratios"].items()) + "."]
+              "", "Ratios: " + ", ".join(f"{k} {v}" for k, v in report["ratios"].items()) + ".",
+              "", f"Data page of the {large} MB build: " + ", ".join(f"{k} {v}" for k, v in page.items())
+              + " (screenshot at a phone's width: page-phone.png)."]
     (BENCH / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     shutil.rmtree(TRASH, ignore_errors=True)  # once nothing is measured any more
     print("\n".join(lines))

@@ -17,6 +17,14 @@ from tests.conftest import ROOT, run_cli
 REQUIRED = ["datapackage.json", "csv/statements.csv", "parquet/statements.parquet", "sco_statements.sql",
             "README.md", "CODEBOOK.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA", "SHA256SUMS",
             "DATA_DICTIONARY.md", "DATA_DICTIONARY.html", "index.html", "texts/000_04de7d46aee2b092.txt"]
+# the seed's page opened with filters in its address: how many statements, meetings and documents it shows
+PAGE_FILTERS = [
+    ("", {"shown": 7, "shown-meetings": 7, "shown-documents": 6}),
+    ("#q=information", {"shown": 3, "shown-meetings": 0, "shown-documents": 1}),
+    ("#theme=terrorism", {"shown": 3, "shown-meetings": 7, "shown-documents": 6}),  # a theme narrows statements only
+    ("#year=2009&kind=quotation", {"shown": 1, "shown-meetings": 2, "shown-documents": 1}),
+    ("#council=heads_of_government", {"shown": 1, "shown-meetings": 1, "shown-documents": 0}),
+]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -48,7 +56,13 @@ def test_bundle_holds_everything_a_user_needs(release):
         zenodo = json.loads(z.read(prefix + ".zenodo.json").decode())
         assert zenodo["version"] == __version__ and zenodo["title"] == citation["title"]
         card = z.read(prefix + "README.md").decode()
-        assert "1.0 or later" in card and "Spreadsheets" in card
+        from pipeline.release import DUCKDB_MIN
+
+        assert f"version {DUCKDB_MIN} or later" in card and "Spreadsheets" in card
+        for section in ("## Period and sources covered", "## Known limits", "## How to cite", "## Using it"):
+            assert section in card, section
+        assert "| `statements` | 1.00 | 1.00 |" in card  # the measured quality, from docs/QUALITY.yaml
+        assert "Built " not in card and "listed in CODEBOOK.md" not in card
 
 
 def test_the_bundles_script_makes_the_database(release, seed_build, tmp_path):
@@ -113,6 +127,12 @@ def test_changelog_entry_uses_diff_against_the_previous_release(release, seed_bu
     assert "| statements | 0 | 0 | 0 |" in changelog
 
 
+def json_of(path):
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def _dump_dom(page, fragment: str, profile) -> str:
     args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -121,16 +141,100 @@ def _dump_dom(page, fragment: str, profile) -> str:
 
 
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed (.ci/run installs it)")
-def test_data_page_renders_its_chart_and_search_narrows_the_table(release, tmp_path):
+def test_data_page_renders_its_tables_and_filters_from_the_address(release, tmp_path):
     with zipfile.ZipFile(release) as z:
         z.extractall(tmp_path)
     page = tmp_path / f"sco-statements-{__version__}" / "index.html"
     everything = _dump_dom(page, "", tmp_path / "p1")
     assert '<svg id="timeline-chart"' in everything
     assert len(re.findall(r'<circle class="meeting"', everything)) == 7
-    total = int(re.search(r'<span id="shown">(\d+)</span>', everything).group(1))
-    assert total == 7
-    narrowed = _dump_dom(page, "#q=information", tmp_path / "p2")
-    shown = int(re.search(r'<span id="shown">(\d+)</span>', narrowed).group(1))
-    assert 0 < shown < total
-    assert len(re.findall(r"<tr hidden", narrowed)) == total - shown
+    assert everything.count('href="texts/000_04de7d46aee2b092.txt"') == 7  # every statement links to its source
+    for fragment, expected in PAGE_FILTERS:
+        dom = _dump_dom(page, fragment, tmp_path / f"p{len(fragment)}")
+        got = {c: int(n) for c, n in re.findall(r'<span id="(shown[a-z-]*)">(\d+)</span>', dom)}
+        assert got == expected, fragment
+        assert dom.count("<tr><td>quotation</td>") + dom.count("<tr><td>paraphrase</td>") == got["shown"]
+
+
+def test_data_page_links_downloads_licence_citation_dictionary_and_describes_the_dataset(release):
+    import json
+
+    with zipfile.ZipFile(release) as z:
+        prefix = f"sco-statements-{__version__}/"
+        page = z.read(prefix + "index.html").decode()
+        names = {n.removeprefix(prefix) for n in z.namelist()}
+    for target in re.findall(r'<a href="([^"#:]+)"', page):
+        if "$" not in target:
+            assert target in names, target
+    for needed in ("LICENSE-DATA", "CITATION.cff", "DATA_DICTIONARY.html", "csv/statements.csv", "parquet/meetings.parquet",
+                   "sco_statements.sql"):
+        assert f'href="{needed}"' in page, needed
+    dataset = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert dataset["@type"] == "Dataset" and dataset["version"] == __version__
+    assert dataset["temporalCoverage"] == "2001/2011"
+    assert {d["contentUrl"] for d in dataset["distribution"]} <= names
+    assert 'width="900"' not in page and 'viewBox="0 0 900' in page  # the chart scales to a phone's width
+    assert "too large" not in page
+
+
+def test_a_page_over_its_limit_lists_what_fits_and_says_how_to_query_the_rest(seed_build, monkeypatch):
+    from pipeline import page as page_module
+    from pipeline.release import _citation_meta
+
+    package = json_of(seed_build / "datapackage.json")
+    full = page_module.render_page(seed_build, "", _citation_meta(package))
+    monkeypatch.setattr(page_module, "PAGE_LIMIT", len(full.encode()) - 1500)
+    small = page_module.render_page(seed_build, "", _citation_meta(package))
+    assert len(small.encode()) <= page_module.PAGE_LIMIT
+    assert "too large to list every one of its 7 statements" in small
+    assert "python -m pipeline query" in small
+
+
+def test_the_repository_setting_reaches_the_citation_files(monkeypatch):
+    import json
+
+    import yaml
+
+    from pipeline import release
+
+    package = {"title": "T", "version": "1.0", "created": "2026-01-01T00:00:00Z", "licenses": [{"name": "CC-BY-4.0"}],
+               "contributors": [{"title": "A"}], "keywords": ["x"]}
+    assert "repository-code" not in yaml.safe_load(release._citation(package))  # unset: left out
+    monkeypatch.setattr(release, "load_package", lambda: {"repository": "https://example.org/sco-statements"})
+    assert yaml.safe_load(release._citation(package))["repository-code"] == "https://example.org/sco-statements"
+    related = json.loads(release._zenodo(package))["related_identifiers"]
+    assert related[0]["identifier"] == "https://example.org/sco-statements"
+
+
+BUNDLE_FOLDERS = ("csv/", "parquet/", "texts/", "reference/", "docs/", "schemas/", "pipeline/", "tests/")
+MADE_BY_THE_BUNDLE = {"sco_statements.duckdb"}  # what its own instructions create
+
+
+def _mentioned_paths(text: str) -> set[str]:
+    """Paths a bundle file points to: links, and code spans that name a bundle folder's file or a document."""
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    found = set(re.findall(r"\]\(([^)#:\s]+)\)", text)) | set(re.findall(r'href="([^"#:$]+)"', text))
+    found |= set(re.findall(r"\b(?:docs|schemas|pipeline|tests)/[\w./*-]*\w", text))  # the repository's folders
+    for span in re.findall(r"`([^`\s]+)`", text):
+        if span.startswith(BUNDLE_FOLDERS) or re.fullmatch(r"[\w.-]+\.(md|html|cff|sql|yaml)", span):
+            found.add(span.rstrip(".,;:"))
+    return found
+
+
+def test_every_path_a_bundle_file_mentions_is_in_the_bundle(release):
+    prefix = f"sco-statements-{__version__}/"
+    with zipfile.ZipFile(release) as z:
+        names = {n.removeprefix(prefix) for n in z.namelist()}
+        texts = {n: z.read(prefix + n).decode() for n in names if n.endswith((".md", ".html", ".cff", ".sql", ".json"))}
+    basenames = {n.rsplit("/", 1)[-1] for n in names}
+    for name, text in texts.items():
+        for path in _mentioned_paths(text) - MADE_BY_THE_BUNDLE:
+            pattern = re.sub(r"<[^>]+>|\*", "[^/]+", re.escape(path).replace(r"\<", "<").replace(r"\>", ">").replace(r"\*", "*"))
+            hit = any(re.fullmatch(pattern.rstrip("/") + "(/.*)?", n) for n in names) or path in basenames
+            assert hit, f"{name} mentions {path}, which the bundle does not hold"
+
+
+def test_the_bundles_changelog_speaks_of_data_only(release):
+    with zipfile.ZipFile(release) as z:
+        changelog = z.read(f"sco-statements-{__version__}/CHANGELOG.md").decode()
+    assert "## Unreleased" not in changelog and f"### Data in {__version__}" in changelog
