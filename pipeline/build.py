@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
-from pipeline.runtime import Clock, Forked, HeldUntilExit, Scratch, forked_event, in_child, no_cycle_collection, set_up_arrow, warm_up
+from pipeline.runtime import (Clock, Forked, HeldUntilExit, Scratch, forked_event, in_child, no_cycle_collection,
+                              set_up_arrow, ticker, warm_up)
 
 
 @dataclass
@@ -82,6 +83,7 @@ def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cach
             while not extracted_all.wait(0.05) and not child.done():
                 pass
         staging = Staging(out_dir, texts)  # a thread here writes the texts to publish (after the fork)
+        staging.tick = ticker(progress, "publish: CSV and Parquet tables", len(staging.tables_to_write))
         if extracted_all is not None:
             warm_up()
         resolved, extracted, child_seconds = child.result()
@@ -107,7 +109,7 @@ def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cach
                 started = time.perf_counter()
                 gate = FrictionlessGate(staging.folder, workers)  # checks the CSV package while DuckDB is written
                 try:
-                    publish(staging, scratch, report, gate)
+                    publish(staging, scratch, report, gate, progress)
                 finally:
                     gate.close()
                     seconds["frictionless"] = round(time.perf_counter() - started, 3)
@@ -141,8 +143,11 @@ def _extract_and_resolve(sources, ref, fingerprint: str, cache_dir: Path, reuse:
     left_to_exit: list = []  # what a child holds until it ends, rather than freeing it object by object
 
     def as_extracted():  # each source as soon as it is extracted: resolve merges its meetings meanwhile
+        tick = ticker(progress, "extract: sources", len(sources))
         with clock("extract") as say:
-            yield from extract_corpus(sources, ref, fingerprint, cache_dir, workers, local, counts, reuse)
+            for extracted in extract_corpus(sources, ref, fingerprint, cache_dir, workers, local, counts, reuse):
+                tick()
+                yield extracted
             say(f"{counts['meetings']} meeting and {counts['documents']} document mention(s); "
                 f"{counts['reused']} of {len(sources)} source(s) from the cache")
         if extracted_all is not None:

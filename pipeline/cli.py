@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -138,9 +139,10 @@ def _run(args) -> int:
     if args.command == "build":
         from pipeline.build import build
 
-        show = not args.quiet and (args.verbose or sys.stderr.isatty())
-        result = build(args.raw, args.out, progress=_progress if show else None, workers=args.workers,
-                       use_cache=not args.no_cache)
+        terminal = sys.stderr.isatty()
+        show = not args.quiet and (args.verbose or terminal)
+        result = build(args.raw, args.out, progress=StageProgress(bars=terminal) if show else None,
+                       workers=args.workers, use_cache=not args.no_cache)
         if result.up_to_date:
             if not args.quiet:
                 print(f"{result.out_dir} is up to date")
@@ -229,8 +231,41 @@ def _positive(text: str) -> int:
     return value
 
 
-def _progress(stage: str, message: str) -> None:
-    print(f"{stage:>8}: {message}", file=sys.stderr, flush=True)
+class StageProgress:
+    """A line as each stage ends and, with `bars` (a terminal), rich progress bars while the long ones run
+    (sources extracted, tables written, checks done). A forked child draws its own bars: a bar belongs
+    to the process that started it."""
+
+    def __init__(self, bars: bool):
+        self.bars = bars
+        self.live = None  # (pid, rich Progress, {label: task id})
+
+    def __call__(self, stage: str, message: str) -> None:
+        self._stop()
+        print(f"{stage:>8}: {message}", file=sys.stderr, flush=True)
+
+    def bar(self, label: str, done: int, total: int) -> None:
+        if not self.bars:
+            return
+        if self.live is None or self.live[0] != os.getpid():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            progress = Progress(TextColumn("{task.description:>32}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
+            progress.start()
+            self.live = (os.getpid(), progress, {})
+        _, progress, tasks = self.live
+        if label not in tasks:
+            tasks[label] = progress.add_task(label, total=total)
+        progress.update(tasks[label], completed=done)
+        if all(t.finished for t in progress.tasks):
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.live is not None and self.live[0] == os.getpid():
+            self.live[1].stop()
+        self.live = None
 
 
 def _print_issues(issues, headline: str) -> None:

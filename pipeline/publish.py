@@ -13,12 +13,14 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.outdir import MARKER, marker_bytes, place_of, swap
 from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
+from pipeline.runtime import no_tick, ticker
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
@@ -45,6 +47,8 @@ class Staging:
         self.folder.mkdir()
         self.files: dict[str, tuple[int, str]] = {}
         self.tables: set[str] = set()  # those whose CSV and Parquet files are written already
+        self.tables_to_write = list(load_tables())
+        self.tick: Callable[[], None] = no_tick  # called as each table's files are written
         self.error: BaseException | None = None
         self.sources = sorted(texts)
         self.thread = threading.Thread(target=self._write, args=(texts,), name="staging", daemon=True) if thread else None
@@ -71,6 +75,7 @@ class Staging:
             self.files[f"csv/{name}.csv"] = _write_csv(self.folder / "csv" / f"{name}.csv", table)
             self.files[f"parquet/{name}.parquet"] = _write_parquet(self.folder / "parquet" / f"{name}.parquet", table)
             self.tables.add(name)
+            self.tick()
             del table
 
     def write_package(self, arrow: dict, report: dict) -> None:
@@ -101,16 +106,18 @@ class Staging:
             shutil.rmtree(self.folder)
 
 
-def publish(staging: Staging, arrow: dict, report: dict, gate) -> None:
+def publish(staging: Staging, arrow: dict, report: dict, gate, progress=None) -> None:
     """Finish the build staged in `staging` (every table and the package written by `write_package`)
     and move it into place only if every check passes: DuckDB is written while `gate`, a
     FrictionlessGate its caller started on the staging folder, checks the CSV package; then
-    SHA256SUMS, and the swap. Raises PipelineError("publish") with what the checks found."""
+    SHA256SUMS, and the swap. Raises PipelineError("publish") with what the checks found. A `progress`
+    that draws bars (see runtime.ticker) shows the DuckDB tables and the frictionless checks."""
     tables = load_tables()
     files = staging.wait()
     counts = {name: arrow[name].num_rows for name in tables}
-    issues = _write_duckdb(staging.folder / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts))
-    issues += gate.result()
+    issues = _write_duckdb(staging.folder / DUCKDB_NAME, arrow, tables, _meta_rows(report, counts),
+                           ticker(progress, "publish: DuckDB tables", len(tables)))
+    issues += gate.result(ticker(progress, "publish: frictionless checks", len(gate.tasks)))
     if issues:
         raise PipelineError("publish", issues)
     _write_checksums(staging.folder, files)
@@ -179,7 +186,8 @@ def _digest(path: Path) -> tuple[int, str]:
         return path.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta: dict) -> list[Issue]:
+def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta: dict,
+                  tick: Callable[[], None] = no_tick) -> list[Issue]:
     """Create every table with its constraints, comments and views, bulk-load it, and add `_meta`.
 
     Written with storage version v1.0.0 so DuckDB 1.x opens it too. A constraint failure is an issue.
@@ -208,6 +216,7 @@ def _write_duckdb(path: Path, arrow_tables: dict, tables: dict[str, Table], meta
             except duckdb.Error as err:
                 issues.append(Issue(str(path), "duckdb_constraint", str(err).splitlines()[0], table=name))
             con.sql("CHECKPOINT")  # the table's blocks go to the file and leave memory before the next table
+            tick()
         for view in _views_sql():
             for statement in view:
                 con.sql(statement)

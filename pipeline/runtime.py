@@ -363,6 +363,25 @@ def as_child(parent: int) -> None:
         os._exit(1)
 
 
+def ticker(progress, label: str, total: int) -> Callable[[], None]:
+    """A function to call once per item done of `total`: it moves the bar named `label` of a `progress`
+    that draws bars (the CLI's, on a terminal: `progress.bar(label, done, total)`), else does nothing."""
+    bar = getattr(progress, "bar", None)
+    if bar is None or total <= 0:
+        return no_tick
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        bar(label, done[0], total)
+
+    return tick
+
+
+def no_tick() -> None:
+    pass
+
+
 class Clock:
     """Times each stage into `seconds` and reports it through `progress(stage, message)`."""
 

@@ -259,11 +259,22 @@ class FrictionlessGate:
                                             initializer=as_child, initargs=(os.getpid(),))
             self.futures = [self.pool.submit(_frictionless_resource, str(out_dir), *t) for t in self.tasks]
 
-    def result(self) -> list[Issue]:
-        """Every issue frictionless found, in table order (and in row order within a table)."""
+    def result(self, tick=None) -> list[Issue]:
+        """Every issue frictionless found, in table order (and in row order within a table); `tick()` is
+        called as each task ends."""
+        from concurrent.futures import as_completed
+
+        from pipeline.runtime import no_tick
+
+        tick = tick or no_tick
         if self.pool is None:
-            results = [_frictionless_resource(str(self.out_dir), *t) for t in self.tasks]
+            results = []
+            for t in self.tasks:
+                results.append(_frictionless_resource(str(self.out_dir), *t))
+                tick()
         else:
+            for _ in as_completed(self.futures):
+                tick()
             results = [f.result() for f in self.futures]
         by_name: dict[str, list] = {}
         for (name, first, _), found in sorted(zip(self.tasks, results), key=lambda r: (r[0][0], r[0][1] or 0)):

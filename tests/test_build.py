@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -293,3 +294,50 @@ def test_load_gives_the_schemas_types(seed_build):
     assert str(meetings["start_date"].dtype) == "date32[day][pyarrow]"
     assert str(meetings["ordinal"].dtype).startswith("int") and str(meetings["year"].dtype).startswith("int")
     assert str(tables["statements"]["char_start"].dtype).startswith("int")
+
+
+class _Recorder:
+    """A progress that draws bars: keeps each bar's last count and the stage lines."""
+
+    def __init__(self):
+        self.bars, self.lines = {}, []
+
+    def __call__(self, stage, message):
+        self.lines.append(stage)
+
+    def bar(self, label, done, total):
+        self.bars[label] = (done, total)
+
+
+def test_publishing_moves_its_bars_to_the_end(tmp_path):
+    from pipeline.build import build
+
+    progress = _Recorder()
+    build(ROOT / "raw", tmp_path / "out", progress=progress, workers=1, use_cache=False)
+    assert set(progress.bars) == {"publish: CSV and Parquet tables", "publish: DuckDB tables", "publish: frictionless checks"}
+    assert all(done == total > 0 for done, total in progress.bars.values())
+
+
+def _read_or_nothing(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal's other end is closed: everything is read
+        return b""
+
+
+def test_a_terminal_sees_progress_bars_and_a_pipe_only_lines(tmp_path):
+    import pty
+
+    main, follower = pty.openpty()
+    build = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--raw", str(ROOT / "raw"), "--out",
+                              str(tmp_path / "out")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while chunk := _read_or_nothing(main):  # read while it runs, so that a full terminal never blocks it
+        seen += chunk
+    os.close(main)
+    assert build.wait(timeout=120) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "extract: sources" in text and "publish: DuckDB tables" in text and " publish: CSV, Parquet" in text
+    piped = run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(tmp_path / "out2"), "-v")
+    assert "━" not in piped.stderr and "publish: CSV, Parquet" in piped.stderr
