@@ -238,3 +238,12 @@ def test_the_bundles_changelog_speaks_of_data_only(release):
     with zipfile.ZipFile(release) as z:
         changelog = z.read(f"sco-statements-{__version__}/CHANGELOG.md").decode()
     assert "## Unreleased" not in changelog and f"### Data in {__version__}" in changelog
+
+
+def test_the_release_date_is_the_date_of_this_versions_changelog_entry():
+    from pipeline.schemas import load_package
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    entry = re.search(rf"^## {re.escape(__version__)} \((\d{{4}}-\d{{2}}-\d{{2}})\)$", changelog, re.M)
+    assert entry, f"CHANGELOG.md has no '## {__version__} (YYYY-MM-DD)' entry"
+    assert str(load_package()["created"])[:10] == entry.group(1), "bump schemas/package.yaml `created` with the release"
