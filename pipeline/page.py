@@ -20,7 +20,7 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 CONTEXT_CHARS = 120
 PAGE_LIMIT = 9_500_000  # bytes: under 10 MB, so that a phone opens it
 TEMPLATE = ROOT / "docs" / "PAGE.template.html"
-SCRIPT = ROOT / "docs" / "PAGE.script.js"
+SCRIPT = ROOT / "docs" / "PAGE.template.js"
 QUERY_HINT = ("python -m pipeline query \"SELECT * FROM statements_in_context WHERE meeting_year = 2019\" --format csv, "
               "or in DuckDB: SELECT * FROM 'parquet/statements.parquet'")
 
