@@ -45,7 +45,9 @@ def make_release(build_dir: Path, dist_dir: Path) -> Path:
     meta = load_package()
     name = f"{meta['name']}-{__version__}"
     md = MarkdownIt("commonmark").enable("table")
+    # the maintainers' note (how the file is generated) stays out of what users read
     dictionary_md = (ROOT / "docs" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+    dictionary_md = re.sub(r"<!--.*?-->\n?", "", dictionary_md, flags=re.S)
     files: dict[str, bytes] = {}
     for part in BUILD_PARTS:
         path = build_dir / part

@@ -247,3 +247,10 @@ def test_the_release_date_is_the_date_of_this_versions_changelog_entry():
     entry = re.search(rf"^## {re.escape(__version__)} \((\d{{4}}-\d{{2}}-\d{{2}})\)$", changelog, re.M)
     assert entry, f"CHANGELOG.md has no '## {__version__} (YYYY-MM-DD)' entry"
     assert str(load_package()["created"])[:10] == entry.group(1), "bump schemas/package.yaml `created` with the release"
+
+
+def test_pages_users_read_carry_no_maintainers_notes(release):
+    with zipfile.ZipFile(release) as z:
+        for name in ("index.html", "DATA_DICTIONARY.html"):
+            page = z.read(f"sco-statements-{__version__}/{name}").decode()
+            assert "a test fails" not in page and "python -m pipeline docs" not in page, name
