@@ -254,3 +254,13 @@ def test_pages_users_read_carry_no_maintainers_notes(release):
         for name in ("index.html", "DATA_DICTIONARY.html"):
             page = z.read(f"sco-statements-{__version__}/{name}").decode()
             assert "a test fails" not in page and "python -m pipeline docs" not in page, name
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed (.ci/run installs it)")
+def test_the_benchmarks_page_check_runs(seed_build, tmp_path, monkeypatch):
+    import bench.run
+
+    monkeypatch.setattr(bench.run, "BENCH", tmp_path)
+    measured = bench.run.measure_page(seed_build)  # `make bench` runs it on the 100 MB build
+    assert 0 < measured["bytes"] < 10_000_000 and measured["chromium_dom_seconds"] > 0
+    assert (tmp_path / "page-phone.png").stat().st_size > 0
