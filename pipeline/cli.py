@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from pipeline.runtime import SIGNALLED, Terminated, handle_stop_signals
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # as a shell reports a process ended by SIGINT, SIGTERM
 MAX_SHOWN = 50
@@ -75,21 +77,20 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-q", "--quiet", action="store_true", help="print errors only", default=argparse.SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", help="print every warning", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminated)  # ends the build as Ctrl-C does: cleanly, one line
+    handle_stop_signals()  # SIGTERM ends the build as Ctrl-C does: cleanly, one line
     try:
         return _run(args)
     except (KeyboardInterrupt, Terminated) as stop:
         if args.debug:
             raise
-        what = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
-        kept = f"; {args.out} is as it was" if args.command == "build" else ""
-        print(f"error: {args.command} stopped by {what}: nothing was published{kept}", file=sys.stderr)
-        return EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else EXIT_TERMINATED
+        return _stopped(args, stop)
     except Exception as err:  # the CLI boundary: one line, no traceback unless --debug
         from pipeline.errors import PipelineError
 
         if args.debug:
             raise
+        if SIGNALLED:  # the stop came out of a library as its own error ("Query interrupted")
+            return _stopped(args, KeyboardInterrupt() if SIGNALLED[0] == signal.SIGINT else Terminated())
         if isinstance(err, PipelineError):
             _print_issues(err.issues, f"{args.command} failed at {err.stage}")
             return EXIT_INVALID
@@ -212,12 +213,11 @@ def _version() -> str:
     return __version__
 
 
-class Terminated(Exception):
-    """SIGTERM arrived: raised where the main thread is, so the build's cleanup runs."""
-
-
-def _terminated(signum, frame) -> None:
-    raise Terminated()
+def _stopped(args, stop: BaseException) -> int:
+    what = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
+    kept = f"; {args.out} is as it was" if args.command == "build" else ""
+    print(f"error: {args.command} stopped by {what}: nothing was published{kept}", file=sys.stderr)
+    return EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else EXIT_TERMINATED
 
 
 def _positive(text: str) -> int:

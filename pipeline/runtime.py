@@ -363,6 +363,35 @@ def as_child(parent: int) -> None:
         os._exit(1)
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: raised where the main thread is, so the build's cleanup runs."""
+
+
+SIGNALLED: list[int] = []  # the stop signals this process has received, in order
+
+
+def handle_stop_signals() -> None:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM raises Terminated, as usual, and each is also
+    remembered: a library may swallow the exception (DuckDB turns it into "Query interrupted", or
+    drops it when its query ends first), and `stop_if_signalled` raises it again at the next stage."""
+    import signal
+
+    def stop(signum, frame) -> None:
+        SIGNALLED.append(signum)
+        stop_if_signalled()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def stop_if_signalled() -> None:
+    """Raise the stop a signal asked for, if one has arrived."""
+    import signal
+
+    if SIGNALLED:
+        raise KeyboardInterrupt() if SIGNALLED[0] == signal.SIGINT else Terminated()
+
+
 def ticker(progress, label: str, total: int) -> Callable[[], None]:
     """A function to call once per item done of `total`: it moves the bar named `label` of a `progress`
     that draws bars (the CLI's, on a terminal: `progress.bar(label, done, total)`), else does nothing."""
@@ -394,6 +423,7 @@ class Clock:
         start = time.perf_counter()
         said: list[str] = []
         yield said.append
+        stop_if_signalled()  # one a library swallowed during the stage
         # a stage may come in pieces (resolve: in the child, then conform here): their times add up
         self.seconds[stage] = round(self.seconds.get(stage, 0) + time.perf_counter() - start, 3)
         self.say(stage, f"{'; '.join(said)} ({self.seconds[stage]:.1f} s)")

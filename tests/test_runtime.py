@@ -46,3 +46,29 @@ def test_a_forked_child_hands_back_its_result_or_its_exception():
         Forked(lambda: 1 / 0).result()
     with pytest.raises(ChildFailed, match="exit code -9"):
         Forked(lambda: os.kill(os.getpid(), signal.SIGKILL)).result()
+
+
+SWALLOWED = """
+import os, signal
+from pipeline.runtime import handle_stop_signals, stop_if_signalled
+handle_stop_signals()
+try:
+    os.kill(os.getpid(), signal.{name})
+except BaseException:
+    pass  # what a library does that catches the stop (DuckDB: "Query interrupted", or nothing at all)
+try:
+    stop_if_signalled()
+except BaseException as stop:
+    print(type(stop).__name__)
+"""
+
+
+@pytest.mark.parametrize("name, raised", [("SIGINT", "KeyboardInterrupt"), ("SIGTERM", "Terminated")])
+def test_a_stop_signal_a_library_swallowed_still_stops_at_the_next_check(name, raised):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", SWALLOWED.format(name=name)], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip() == raised, done.stderr
