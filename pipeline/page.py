@@ -119,7 +119,7 @@ def _size(rows: list[str]) -> int:
 
 def _json(value) -> str:
     """Compact JSON that is safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")  # no </script> or <!--
 
 
 def _fill(package: dict, t: dict, citation: dict, dictionary_html: str,

@@ -264,3 +264,13 @@ def test_the_benchmarks_page_check_runs(seed_build, tmp_path, monkeypatch):
     measured = bench.run.measure_page(seed_build)  # `make bench` runs it on the 100 MB build
     assert 0 < measured["bytes"] < 10_000_000 and measured["chromium_dom_seconds"] > 0
     assert (tmp_path / "page-phone.png").stat().st_size > 0
+
+
+def test_text_in_the_pages_data_cannot_end_or_bend_its_script():
+    import json
+
+    from pipeline.page import _json
+
+    hostile = 'He said "</script><!--<script>alert(1)</script>"'
+    encoded = _json({"text": hostile})
+    assert "<" not in encoded and json.loads(encoded) == {"text": hostile}
