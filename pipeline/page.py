@@ -27,15 +27,12 @@ QUERY_HINT = ("python -m pipeline query \"SELECT * FROM statements_in_context WH
 
 def render_page(out_dir: Path, dictionary_html: str, citation: dict) -> str:
     """The HTML page for a built folder; `citation` is the release's citation facts (for the JSON-LD)."""
-    import duckdb
+    from pipeline.load import connect
 
     out_dir = Path(out_dir)
     package = json.loads((out_dir / "datapackage.json").read_text(encoding="utf-8"))
-    con = duckdb.connect()
+    con = connect(out_dir, ["meetings", "documents", "statements", "themes", "statement_themes"])
     try:
-        for table in ("meetings", "documents", "statements", "themes", "statement_themes"):
-            path = (out_dir / "parquet" / f"{table}.parquet").as_posix().replace("'", "''")
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
         t = _page_tables(con)
         t["row_counts"] = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["row_counts"]
         budget = PAGE_LIMIT - len(_fill(package, t, citation, dictionary_html, [], [], []).encode("utf-8"))

@@ -117,19 +117,15 @@ def _data_card(package: dict, build_dir: Path) -> str:
 
 def _coverage(build_dir: Path) -> str:
     """What the build covers: its sources, and the years and councils of its meetings and documents."""
-    import duckdb
+    from pipeline.load import connect
 
-    con = duckdb.connect()
+    con = connect(build_dir, ["sources", "meetings", "documents"])
     try:
-        def read(table: str) -> str:
-            path = (build_dir / "parquet" / f"{table}.parquet").as_posix().replace("'", "''")
-            return f"read_parquet('{path}')"
-
-        sources = con.sql(f"SELECT coalesce(title, source_id) FROM {read('sources')} ORDER BY source_id").fetchall()
-        first, last, n = con.execute(f"SELECT min(year), max(year), count(*) FROM {read('meetings')}").fetchall()[0]
-        councils = con.sql(f"SELECT body, count(*) FROM {read('meetings')} GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
-        d_first, d_last, dated, n_documents = con.execute(
-            f"SELECT min(year), max(year), count(year), count(*) FROM {read('documents')}").fetchall()[0]
+        sources = con.sql("SELECT coalesce(title, source_id) FROM sources ORDER BY source_id").fetchall()
+        first, last, n = con.sql("SELECT min(year), max(year), count(*) FROM meetings").fetchall()[0]
+        councils = con.sql("SELECT body, count(*) FROM meetings GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
+        d_first, d_last, dated, n_documents = con.sql(
+            "SELECT min(year), max(year), count(year), count(*) FROM documents").fetchall()[0]
     finally:
         con.close()
     listed = "".join(f"  - {title}\n" for (title,) in sources[:SOURCES_LISTED])

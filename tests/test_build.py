@@ -340,3 +340,13 @@ def test_a_terminal_sees_progress_bars_and_a_pipe_only_lines(tmp_path):
     text = seen.decode("utf-8", "replace")
     assert "extract: sources" in text and "publish: DuckDB tables" in text and " publish: CSV, Parquet" in text
     assert "━" not in run_cli("build", "--raw", str(ROOT / "raw"), "--out", str(tmp_path / "out"), "-v").stderr
+
+
+def test_connect_gives_sql_over_the_parquet_files(seed_build):
+    from pipeline.load import connect
+
+    con = connect(seed_build, ["statements", "meetings"])
+    try:
+        assert con.sql("SELECT count(*) FROM statements JOIN meetings USING (meeting_id)").fetchall()[0][0] == 4  # 7 statements, 4 at a meeting
+    finally:
+        con.close()
