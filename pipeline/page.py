@@ -36,6 +36,7 @@ def render_page(out_dir: Path, dictionary_html: str, citation: dict) -> str:
         t = _page_tables(con)
         t["row_counts"] = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["row_counts"]
         budget = PAGE_LIMIT - len(_fill(package, t, citation, dictionary_html, [], [], []).encode("utf-8"))
+        # meetings may fill a quarter of what is left, documents a third of the rest, statements the remainder
         meetings = _take(t["meeting_rows"], budget // 4)
         budget -= _size(meetings)
         documents = _take(t["document_rows"], budget // 3)
