@@ -152,6 +152,8 @@ def _quality_table(quality: dict) -> str:
         rows.append(f"| `{table}` | {q['precision']:.2f} | {q['recall']:.2f} | {tally} |")
     rows.append(f"| links of statements to their meeting and document | | | {quality['links_right']} of "
                 f"{quality['links_total']} right |")
+    rows.append(f"| meetings' ordinals, dates and host countries; documents' types and dates | | | {quality['fields_right']} of "
+                f"{quality['fields_total']} right |")
     return "\n".join(rows)
 
 

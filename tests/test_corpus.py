@@ -70,7 +70,9 @@ def quality(reports: dict[str, dict]) -> dict:
                          "right": found, "wrong": false, "missed": missed}
     tables["themes"] = {k: round(sum(r["themes"][k] for r in reports.values()) / len(reports), 3) for k in ("precision", "recall")}
     links = {k: sum(r["links"][k] for r in reports.values()) for k in ("ok", "total")}
-    return {"texts": sorted(reports), "tables": tables, "links_right": links["ok"], "links_total": links["total"]}
+    fields = {k: sum(r["fields"][k] for r in reports.values()) for k in ("ok", "total")}
+    return {"texts": sorted(reports), "tables": tables, "links_right": links["ok"], "links_total": links["total"],
+            "fields_right": fields["ok"], "fields_total": fields["total"]}
 
 
 @pytest.mark.skipif(not REAL, reason="../shared corpus not present")
