@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.runtime import SIGNALLED, Terminated, handle_stop_signals
+from pipeline.runtime import PUBLISHED, SIGNALLED, Terminated, handle_stop_signals
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # as a shell reports a process ended by SIGINT, SIGTERM
@@ -215,8 +215,11 @@ def _version() -> str:
 
 def _stopped(args, stop: BaseException) -> int:
     what = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
-    kept = f"; {args.out} is as it was" if args.command == "build" else ""
-    print(f"error: {args.command} stopped by {what}: nothing was published{kept}", file=sys.stderr)
+    if PUBLISHED:  # the stop came while the build was tidying up, after its new folder was in place
+        print(f"error: {args.command} stopped by {what} after it had published {PUBLISHED[-1]}", file=sys.stderr)
+    else:
+        kept = f"; {args.out} is as it was" if args.command == "build" else ""
+        print(f"error: {args.command} stopped by {what}: nothing was published{kept}", file=sys.stderr)
     return EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else EXIT_TERMINATED
 
 

@@ -20,7 +20,7 @@ from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
 from pipeline.outdir import MARKER, marker_bytes, place_of, swap
 from pipeline.paths import DUCKDB_NAME, REFERENCE_DIR
-from pipeline.runtime import no_tick, stop_if_signalled, ticker
+from pipeline.runtime import PUBLISHED, no_tick, stop_if_signalled, ticker
 from pipeline.schemas import Table, load_package, load_tables, load_views, to_datapackage, to_duckdb_ddl
 
 DUCKDB_STORAGE_VERSION = "v1.0.0"  # readable by DuckDB 1.0 and later
@@ -123,6 +123,7 @@ def publish(staging: Staging, arrow: dict, report: dict, gate, progress=None) ->
     _write_checksums(staging.folder, files)
     stop_if_signalled()  # a Ctrl-C that DuckDB swallowed still stops the build before it is published
     swap(staging.folder, staging.out_dir)
+    PUBLISHED.append(staging.out_dir)
 
 
 def _meta_rows(report: dict, counts: dict[str, int]) -> dict:

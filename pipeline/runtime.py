@@ -368,6 +368,7 @@ class Terminated(Exception):
 
 
 SIGNALLED: list[int] = []  # the stop signals this process has received, in order
+PUBLISHED: list[Path] = []  # the folders this process has published a build into (a stop after it says so)
 
 
 def handle_stop_signals() -> None:

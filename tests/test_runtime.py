@@ -72,3 +72,16 @@ def test_a_stop_signal_a_library_swallowed_still_stops_at_the_next_check(name, r
 
     done = subprocess.run([sys.executable, "-c", SWALLOWED.format(name=name)], cwd=ROOT, capture_output=True, text=True)
     assert done.stdout.strip() == raised, done.stderr
+
+
+def test_a_stop_after_publishing_says_the_build_was_published(monkeypatch, capsys, tmp_path):
+    import argparse
+
+    from pipeline import cli
+
+    args = argparse.Namespace(command="build", out=tmp_path)
+    assert cli._stopped(args, KeyboardInterrupt()) == 130
+    assert "nothing was published" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "PUBLISHED", [tmp_path])
+    assert cli._stopped(args, KeyboardInterrupt()) == 130
+    assert f"after it had published {tmp_path}" in capsys.readouterr().err
