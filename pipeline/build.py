@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import Issue, PipelineError
-from pipeline.runtime import (Clock, Forked, HeldUntilExit, Scratch, forked_event, in_child, no_cycle_collection,
+from pipeline.runtime import (PUBLISHED, Clock, Forked, HeldUntilExit, Scratch, forked_event, in_child, no_cycle_collection,
                               set_up_arrow, ticker, warm_up)
 
 
@@ -44,6 +44,7 @@ def build(raw_dir: Path, out_dir: Path, progress: Callable[[str, str], None] | N
 
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be 1 or more, not {workers}")
+    PUBLISHED.clear()  # this build's, not an earlier one's in the same process
     with claim(out_dir):
         return _build(raw_dir, out_dir, progress, workers, use_cache)
 

@@ -368,7 +368,7 @@ class Terminated(Exception):
 
 
 SIGNALLED: list[int] = []  # the stop signals this process has received, in order
-PUBLISHED: list[Path] = []  # the folders this process has published a build into (a stop after it says so)
+PUBLISHED: list[Path] = []  # the folder the running build has published (a stop after it says so); build() empties it
 
 
 def handle_stop_signals() -> None:

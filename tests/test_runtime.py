@@ -80,6 +80,7 @@ def test_a_stop_after_publishing_says_the_build_was_published(monkeypatch, capsy
     from pipeline import cli
 
     args = argparse.Namespace(command="build", out=tmp_path)
+    monkeypatch.setattr(cli, "PUBLISHED", [])
     assert cli._stopped(args, KeyboardInterrupt()) == 130
     assert "nothing was published" in capsys.readouterr().err
     monkeypatch.setattr(cli, "PUBLISHED", [tmp_path])
