@@ -83,8 +83,7 @@ def _build(raw_dir: Path, out_dir: Path, progress, workers: int | None, use_cach
         if extracted_all is not None:  # while the child resolves on one core, this one readies the next stages
             while not extracted_all.wait(0.05) and not child.done():
                 pass
-        staging = Staging(out_dir, texts)  # a thread here writes the texts to publish (after the fork)
-        staging.tick = ticker(progress, "publish: CSV and Parquet tables", len(staging.tables_to_write))
+        staging = Staging(out_dir, texts, progress=progress)  # a thread here writes the texts to publish (after the fork)
         if extracted_all is not None:
             warm_up()
         resolved, extracted, child_seconds = child.result()

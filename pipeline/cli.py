@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
-from pipeline.runtime import PUBLISHED, SIGNALLED, Terminated, handle_stop_signals
+from pipeline.runtime import PUBLISHED, Terminated, handle_stop_signals, signalled_stop
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # as a shell reports a process ended by SIGINT, SIGTERM
@@ -89,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.debug:
             raise
-        if SIGNALLED:  # the stop came out of a library as its own error ("Query interrupted")
-            return _stopped(args, KeyboardInterrupt() if SIGNALLED[0] == signal.SIGINT else Terminated())
+        stop = signalled_stop()
+        if stop is not None:  # the stop came out of a library as its own error ("Query interrupted")
+            return _stopped(args, stop)
         if isinstance(err, PipelineError):
             _print_issues(err.issues, f"{args.command} failed at {err.stage}")
             return EXIT_INVALID

@@ -37,7 +37,7 @@ class Staging:
     (thousands of small files cost seconds of waiting on the file system, hardly any CPU). Start it
     after forking any child, and `wait` for it before forking another."""
 
-    def __init__(self, out_dir: Path, texts: dict[str, str], thread: bool = True):
+    def __init__(self, out_dir: Path, texts: dict[str, str], thread: bool = True, progress=None):
         place = place_of(out_dir)
         place.home.mkdir(parents=True, exist_ok=True)
         self.out_dir = place.out
@@ -47,8 +47,7 @@ class Staging:
         self.folder.mkdir()
         self.files: dict[str, tuple[int, str]] = {}
         self.tables: set[str] = set()  # those whose CSV and Parquet files are written already
-        self.tables_to_write = list(load_tables())
-        self.tick: Callable[[], None] = no_tick  # called as each table's files are written
+        self.tick = ticker(progress, "publish: CSV and Parquet tables", len(load_tables()))  # a table's files written
         self.error: BaseException | None = None
         self.sources = sorted(texts)
         self.thread = threading.Thread(target=self._write, args=(texts,), name="staging", daemon=True) if thread else None

@@ -385,12 +385,20 @@ def handle_stop_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def stop_if_signalled() -> None:
-    """Raise the stop a signal asked for, if one has arrived."""
+def signalled_stop() -> BaseException | None:
+    """The exception the first stop signal that arrived stands for (KeyboardInterrupt or Terminated), if any."""
     import signal
 
-    if SIGNALLED:
-        raise KeyboardInterrupt() if SIGNALLED[0] == signal.SIGINT else Terminated()
+    if not SIGNALLED:
+        return None
+    return KeyboardInterrupt() if SIGNALLED[0] == signal.SIGINT else Terminated()
+
+
+def stop_if_signalled() -> None:
+    """Raise the stop a signal asked for, if one has arrived."""
+    stop = signalled_stop()
+    if stop is not None:
+        raise stop
 
 
 def ticker(progress, label: str, total: int) -> Callable[[], None]:
